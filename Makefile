@@ -1,0 +1,57 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# kmem-rs: the Rust dax kmem driver, built out of tree.
+#
+#   make                 build kmem.ko (and kunit/kmem_kunit.ko) against the project's
+#                        cached Linux 7.3 build, installing/building it first if needed
+#   make KDIR=<dir>      build against another configured and built 7.3 tree
+#   make CLIPPY=1        the same, with clippy
+#   make check           install, build, run every test (KUnit + guest); ends "N passed, N failed"
+#   make demo            boot a guest and show the device's life, step by step
+#   make setup | kernel  only install the toolchain / only build the kernel
+#   make rustfmt | rustfmtcheck | clean
+
+SHELL := /bin/bash
+SCRIPTS := $(CURDIR)/scripts
+
+ifeq ($(KDIR),)
+KDIR_DEP := kernel
+KDIR = $(shell $(SCRIPTS)/kernel.sh --print-dir)
+endif
+
+KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=1 \
+	RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTFMT=/usr/bin/rustfmt \
+	CLIPPY_DRIVER=/usr/bin/clippy-driver HOSTRUSTC=/usr/bin/rustc \
+	BINDGEN=$(shell . $(SCRIPTS)/lib.sh; echo $$BINDGEN) \
+	$(if $(CLIPPY),CLIPPY=1)
+
+export PATH := /usr/lib/llvm-19/bin:$(PATH)
+
+.PHONY: all modules setup kernel check demo bench rustfmt rustfmtcheck clean
+
+all: modules
+
+modules: $(KDIR_DEP)
+	$(KMAKE) W=1 modules
+
+setup:
+	$(SCRIPTS)/setup.sh
+
+kernel: setup
+	$(SCRIPTS)/kernel.sh
+
+check:
+	$(SCRIPTS)/check.sh
+
+demo:
+	$(SCRIPTS)/demo.sh
+
+rustfmt:
+	rustfmt --edition 2021 --config-path $(CURDIR)/.rustfmt.toml src/*.rs kunit/*.rs
+
+rustfmtcheck:
+	rustfmt --check --edition 2021 --config-path $(CURDIR)/.rustfmt.toml src/*.rs kunit/*.rs
+
+clean:
+	@if [ -d "$(KDIR)" ]; then $(KMAKE) clean; fi
+	rm -f src/bindings_generated.rs

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install everything the project needs, idempotently, from the package
+# registries only: Debian packages, bindgen-cli from crates.io (pinned,
+# --locked, into a project cache) and the Linux 7.3 source package from a
+# low-priority trixie-backports apt source.  Never upgrades a system package.
+#
+# Prints nothing but progress; exits non-zero with a clear message on failure.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+need_root() {
+	if [ "$(id -u)" != 0 ]; then
+		die "setup needs root (apt-get); run as root or install the packages listed in scripts/setup.sh"
+	fi
+}
+
+DEB_PKGS=(
+	clang-19 lld-19 llvm-19 libclang-19-dev
+	rustc-web rust-web-src rustfmt-web rust-web-clippy cargo-web
+	flex bison bc libelf-dev libssl-dev cpio python3 kmod
+	qemu-system-x86 busybox-static bash daxctl xz-utils
+)
+
+apt_updated=0
+apt_update_once() {
+	if [ "$apt_updated" = 0 ]; then
+		log "apt-get update"
+		apt-get update -qq >/dev/null
+		apt_updated=1
+	fi
+}
+
+missing_pkgs() {
+	local p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || echo "$p"
+	done
+}
+
+install_debs() {
+	local miss
+	miss=$(missing_pkgs "${DEB_PKGS[@]}")
+	[ -z "$miss" ] && return 0
+	need_root
+	apt_update_once
+	log "installing Debian packages: $(echo $miss)"
+	# --no-upgrade: never upgrade something already installed.
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends --no-upgrade $miss >/dev/null
+}
+
+# trixie-backports carries linux-source-7.3.  Pin it low so nothing else ever
+# comes from trixie; stanzas are separated by a blank line (apt merges them
+# otherwise).
+add_backports_source() {
+	local src=/etc/apt/sources.list.d/kmem-rs-trixie-backports.sources
+	local pref=/etc/apt/preferences.d/kmem-rs-trixie-backports
+	[ -f "$src" ] && [ -f "$pref" ] && return 0
+	need_root
+	cat >"$src" <<'SRC'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: trixie-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+	cat >"$pref" <<'PREF'
+Package: *
+Pin: release n=trixie-backports
+Pin-Priority: 100
+
+Package: *
+Pin: release n=trixie
+Pin-Priority: 100
+PREF
+	apt_updated=0
+}
+
+fetch_kernel_source() {
+	if [ -f "$KSRC/Makefile" ] && [ -f "$KSRC/drivers/dax/kmem.c" ]; then
+		return 0
+	fi
+	add_backports_source
+	need_root
+	apt_update_once
+	local dl="$CACHE/dl"
+	mkdir -p "$dl"
+	local deb
+	deb=$(ls "$dl"/linux-source-${KVER_MAJOR}_*.deb 2>/dev/null | tail -n1 || true)
+	if [ -z "$deb" ]; then
+		log "downloading linux-source-${KVER_MAJOR} (trixie-backports)"
+		if ! (cd "$dl" && apt-get download -qq "linux-source-${KVER_MAJOR}" >/dev/null); then
+			die "the Debian package linux-source-${KVER_MAJOR} cannot be found.
+  It comes from trixie-backports (apt source $CACHE/../ written to /etc/apt/sources.list.d/kmem-rs-trixie-backports.sources).
+  Check 'apt-cache policy linux-source-${KVER_MAJOR}', or point KSRC=/path/to/a/linux-7.3/tree at a 7.3 source tree."
+		fi
+		deb=$(ls "$dl"/linux-source-${KVER_MAJOR}_*.deb | tail -n1)
+	fi
+	log "unpacking $(basename "$deb")"
+	local tmp="$CACHE/src.tmp"
+	rm -rf "$tmp"
+	mkdir -p "$tmp"
+	dpkg-deb -x "$deb" "$tmp"
+	local tarball
+	tarball=$(ls "$tmp"/usr/src/linux-source-*.tar.xz | head -n1)
+	tar -C "$tmp" -xf "$tarball"
+	local dir
+	dir=$(find "$tmp" -maxdepth 1 -type d -name 'linux-source-*' | head -n1)
+	rm -rf "$KSRC"
+	mv "$dir" "$KSRC"
+	rm -rf "$tmp"
+	[ -f "$KSRC/drivers/dax/kmem.c" ] || die "unpacked kernel source has no drivers/dax/kmem.c"
+}
+
+install_bindgen() {
+	if [ -x "$BINDGEN" ] && "$BINDGEN" --version 2>/dev/null | grep -q "$BINDGEN_VERSION"; then
+		return 0
+	fi
+	log "installing bindgen-cli $BINDGEN_VERSION from crates.io into $BINDGEN_ROOT (~3 min)"
+	# Debian's cargo (cargo-web) or the machine's rustup cargo: either can build it.
+	local cargo=cargo
+	command -v cargo >/dev/null || cargo=/usr/bin/cargo
+	LIBCLANG_PATH=/usr/lib/llvm-19/lib "$cargo" install --quiet --locked \
+		--root "$BINDGEN_ROOT" bindgen-cli --version "$BINDGEN_VERSION"
+}
+
+install_debs
+fetch_kernel_source
+install_bindgen
+log "toolchain ready: KSRC=$KSRC BINDGEN=$BINDGEN"

@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The kmem driver: hot-adds a dax device's memory as System RAM and drives its `state`.
+//!
+//! Behaviour follows `drivers/dax/kmem.c` of Linux 7.3. All decisions come from the pure
+//! [`crate::state`] module; all C calls go through the abstraction modules.
+
+#![deny(unsafe_code)]
+
+use crate::{
+    dax,
+    memtier::NodeMemoryType,
+    mhp::{
+        self,
+        AddedMemory,
+        MemoryGroup,
+        Name,
+        Reservation,
+        SizeString, //
+    },
+    state::{
+        self,
+        Action,
+        OnFailure,
+        OnlineType,
+        Range,
+        Sizes,
+        State, //
+    },
+    sysfs, //
+};
+use core::{
+    fmt::Write,
+    pin::Pin, //
+};
+use kernel::{
+    device::{
+        self,
+        Core, //
+    },
+    new_mutex,
+    prelude::*,
+    str::Formatter,
+    sync::{
+        aref::ARef,
+        Mutex, //
+    },
+};
+
+/// The kmem dax driver.
+pub(crate) struct KmemDriver;
+
+/// What a bound device never changes: copied at probe (the dax bus refuses to resize a device
+/// or change its `memmap_on_memory` while a kmem driver is bound).
+struct Config {
+    /// The device, for log messages.
+    dev: ARef<device::Device>,
+    /// The block-aligned ranges, by mapping index; `None` for a range smaller than a block.
+    ranges: KVec<Option<Range>>,
+    /// Whether the device asked for its memmap to live on the hot-added memory.
+    memmap_on_memory: bool,
+    /// Name of the reservations: the device name (`daxX.Y`).
+    res_name: Name,
+    /// Name of the added memory: "System RAM (kmem)".
+    ram_name: Name,
+}
+
+/// What transitions change, under one lock.
+struct Inner {
+    state: State,
+    /// Reservations taken but not (yet) added, by mapping index.
+    reserved: KVec<Option<Reservation>>,
+    /// Memory added to the system, by mapping index.
+    added: KVec<Option<AddedMemory>>,
+    /// The device's memory group; `None` once leaked or released by unbind.
+    group: Option<MemoryGroup>,
+    /// The node's memory-tier association; `None` once leaked or released by unbind.
+    tier: Option<NodeMemoryType>,
+}
+
+/// Per-device data of a bound dax device.
+#[pin_data]
+pub(crate) struct KmemDevice {
+    config: Config,
+    #[pin]
+    inner: Mutex<Inner>,
+}
+
+impl Config {
+    /// Reserves every usable range that is not reserved yet (`dax_kmem_init_resources()`).
+    ///
+    /// Returns the number of new reservations; fails with [`EBUSY`] only if none was made.
+    fn reserve(&self, inner: &mut Inner) -> Result<usize> {
+        let mut mapped = 0;
+        for (i, range) in self.ranges.iter().enumerate() {
+            let Some(range) = *range else { continue };
+            if inner.reserved[i].is_some() || inner.added[i].is_some() {
+                continue;
+            }
+            match Reservation::request(range, &self.res_name) {
+                Some(res) => {
+                    inner.reserved[i] = Some(res);
+                    mapped += 1;
+                }
+                None => {
+                    dev_warn!(
+                        self.dev,
+                        "mapping{}: {:#x}-{:#x} could not reserve region\n",
+                        i,
+                        range.start,
+                        range.end
+                    );
+                    if state::on_failure(mapped) == OnFailure::Abort {
+                        return Err(EBUSY);
+                    }
+                }
+            }
+        }
+        Ok(mapped)
+    }
+
+    /// Adds every reserved range with `online_type` (`dax_kmem_do_hotplug()`).
+    ///
+    /// A range that fails to add loses its reservation. Returns the number of ranges added,
+    /// or the error of the first failure if nothing was added before it.
+    fn hotplug(&self, inner: &mut Inner, online_type: OnlineType) -> Result<usize> {
+        let Inner {
+            reserved,
+            added,
+            group,
+            ..
+        } = inner;
+        let group = group.as_ref().ok_or(ENODEV)?;
+        let mut count = 0;
+        for (i, slot) in reserved.iter_mut().enumerate() {
+            let Some(res) = slot.take() else { continue };
+            let range = res.range();
+            match mhp::add_memory_driver_managed(
+                group,
+                res,
+                &self.ram_name,
+                self.memmap_on_memory,
+                online_type,
+            ) {
+                Ok(mem) => {
+                    added[i] = Some(mem);
+                    count += 1;
+                }
+                Err(e) => {
+                    dev_warn!(
+                        self.dev,
+                        "mapping{}: {:#x}-{:#x} memory add failed\n",
+                        i,
+                        range.start,
+                        range.end
+                    );
+                    if state::on_failure(count) == OnFailure::Abort {
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        Ok(count)
+    }
+
+    /// Reserves and adds the device's memory; on total failure nothing stays reserved.
+    fn plug(&self, inner: &mut Inner, online_type: OnlineType) -> Result {
+        self.reserve(inner)?;
+        if let Err(e) = self.hotplug(inner, online_type) {
+            inner.reserved.iter_mut().for_each(|slot| *slot = None);
+            return Err(e);
+        }
+        inner.state = State::Plugged(online_type);
+        Ok(())
+    }
+
+    /// Offlines and removes all added ranges in one step (`dax_kmem_do_hotremove()`).
+    ///
+    /// On failure every block is back in its previous state and nothing is released.
+    fn unplug(&self, inner: &mut Inner) -> Result {
+        if let Err(e) = mhp::offline_and_remove_memory_ranges(&mut inner.added) {
+            dev_err!(
+                self.dev,
+                "hotremove failed, device left online: {}\n",
+                e.to_errno()
+            );
+            return Err(e);
+        }
+        inner.state = State::Unplugged;
+        Ok(())
+    }
+
+    /// Removes every added range without offlining anything (`dev_dax_kmem_remove()`).
+    ///
+    /// The cached state is not trusted (blocks may have been toggled through
+    /// `memoryN/state`): `remove_memory()` reports the truth per range. A range that is still
+    /// online stays added until reboot, and with it the group, the tier and the names.
+    fn remove_all(&self, inner: &mut Inner) {
+        let mut stuck = false;
+        for (i, slot) in inner.added.iter_mut().enumerate() {
+            let Some(mem) = slot.take() else { continue };
+            if let Err((mem, _)) = mem.remove() {
+                let r = mem.range();
+                dev_warn!(
+                    self.dev,
+                    "mapping{}: {:#x}-{:#x} stuck online until reboot\n",
+                    i,
+                    r.start,
+                    r.end
+                );
+                *slot = Some(mem);
+                stuck = true;
+            }
+        }
+        if stuck {
+            dev_err!(self.dev, "Hotplug regions stuck online until reboot\n");
+            inner.group.take().map(MemoryGroup::leak);
+            inner.tier.take().map(NodeMemoryType::leak);
+        } else {
+            inner.group = None;
+            inner.tier.take().map(NodeMemoryType::clear);
+        }
+    }
+}
+
+impl KmemDevice {
+    /// Applies a write to `daxX.Y/state`. One lock is held from reading the current state to
+    /// committing the new one.
+    fn store_state(&self, buf: &[u8]) -> Result {
+        let request = state::parse_request(buf)?;
+        let mut inner = self.inner.lock();
+        match state::plan(inner.state, request)? {
+            Action::Nothing => Ok(()),
+            Action::HotRemove => self.config.unplug(&mut inner),
+            Action::HotAdd(online_type) => self.config.plug(&mut inner, online_type),
+        }
+    }
+
+    /// The current state.
+    fn state(&self) -> State {
+        self.inner.lock().state
+    }
+}
+
+/// Reads the probe-time configuration of `ddev`, logging what kmem logs.
+fn read_config(ddev: &dax::Device<Core<'_>>, block: u64) -> Result<(Config, u64)> {
+    let dev: &device::Device<Core<'_>> = ddev.as_ref();
+    let raw = ddev.ranges()?;
+    let mut ranges = KVec::with_capacity(raw.len(), GFP_KERNEL)?;
+    for (i, r) in raw.iter().enumerate() {
+        let aligned = state::block_aligned(*r, block);
+        if aligned.is_none() {
+            dev_info!(
+                dev,
+                "mapping{}: {:#x}-{:#x} too small after alignment\n",
+                i,
+                r.start,
+                r.end
+            );
+        }
+        ranges.push(aligned, GFP_KERNEL)?;
+    }
+    let sizes = Sizes::of(&raw, block);
+    if sizes.usable == 0 {
+        dev_warn!(dev, "rejecting DAX region without any memory after alignment\n");
+        return Err(EINVAL);
+    } else if sizes.truncated() != 0 {
+        dev_warn!(
+            dev,
+            "DAX region truncated by {} due to alignment\n",
+            SizeString::new(sizes.truncated())
+        );
+    }
+    let config = Config {
+        dev: dev.into(),
+        ranges,
+        memmap_on_memory: ddev.memmap_on_memory(),
+        res_name: Name::new(fmt!("{}", dev.name()))?,
+        ram_name: Name::new(fmt!("System RAM (kmem)"))?,
+    };
+    Ok((config, sizes.usable))
+}
+
+/// A `KVec` of `n` empty slots.
+fn empty_slots<T>(n: usize) -> Result<KVec<Option<T>>> {
+    let mut v = KVec::with_capacity(n, GFP_KERNEL)?;
+    for _ in 0..n {
+        v.push(None, GFP_KERNEL)?;
+    }
+    Ok(v)
+}
+
+impl dax::Driver for KmemDriver {
+    type Data = KmemDevice;
+    const TYPE: dax::DriverType = dax::DriverType::Kmem;
+    const DEV_GROUPS: Option<&'static sysfs::AttributeGroups<Self>> = Some(&KMEM_GROUPS);
+
+    fn probe<'a>(ddev: &'a dax::Device<Core<'_>>) -> impl PinInit<KmemDevice, Error> + 'a {
+        pin_init::pin_init_scope(move || {
+            // Resolved at bind: `auto_online_blocks` as it is now.
+            let online_type = mhp::default_online_type()?;
+
+            // Without good NUMA information slow memory could end up in a node with fast
+            // memory, with unavoidable performance problems.
+            let node = ddev.target_node();
+            if node < 0 {
+                dev_warn!(
+                    ddev.as_ref(),
+                    "rejecting DAX region with invalid node: {}\n",
+                    node
+                );
+                return Err(EINVAL);
+            }
+
+            let (config, usable) = read_config(ddev, mhp::block_size())?;
+            let tier = NodeMemoryType::init(node)?;
+            let pages = state::pfn_up(usable, kernel::page::PAGE_SIZE as u64);
+            let group = MemoryGroup::register_static(node, pages)?;
+
+            let n = config.ranges.len();
+            let mut inner = Inner {
+                state: State::Unplugged,
+                reserved: empty_slots(n)?,
+                added: empty_slots(n)?,
+                group: Some(group),
+                tier: Some(tier),
+            };
+            config.plug(&mut inner, online_type)?;
+
+            Ok(try_pin_init!(KmemDevice {
+                config,
+                inner <- new_mutex!(inner, "KmemDevice::inner"),
+            }))
+        })
+    }
+
+    fn unbind(_ddev: &dax::Device<Core<'_>>, this: Pin<&KmemDevice>) {
+        let mut inner = this.inner.lock();
+        this.config.remove_all(&mut inner);
+    }
+}
+
+/// The `state` attribute (`Documentation/ABI/testing/sysfs-bus-dax`).
+struct StateAttr;
+
+impl sysfs::AttributeOperations for StateAttr {
+    type Driver = KmemDriver;
+
+    fn show(data: &KmemDevice, f: &mut Formatter<'_>) -> Result {
+        writeln!(f, "{}", data.state().as_str()).map_err(|_| EINVAL)
+    }
+
+    fn store(data: &KmemDevice, buf: &[u8]) -> Result {
+        data.store_state(buf)
+    }
+}
+
+sysfs::dev_attribute_groups!(KMEM_GROUPS: KmemDriver { state: StateAttr });

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Raw bindings to the private dax bus API and to the memory-block, memory-group and memory-tier
+//! API, generated at build time by the module-local bindgen step in `Kbuild`.
+//!
+//! Only the abstraction modules (`dax`, `sysfs`, `mhp`, `memtier`) use this module. Everything
+//! that the generated code refers to but does not define (`device`, `range`, `list_head`, ...)
+//! resolves to [`kernel::bindings`] through the glob import below.
+//!
+//! C headers: [`drivers/dax/bus.h`](srctree/drivers/dax/bus.h),
+//! [`drivers/dax/dax-private.h`](srctree/drivers/dax/dax-private.h),
+//! [`include/linux/memory.h`](srctree/include/linux/memory.h),
+//! [`include/linux/memory-tiers.h`](srctree/include/linux/memory-tiers.h)
+
+#[allow(
+    warnings,
+    non_camel_case_types,
+    non_upper_case_globals,
+    non_snake_case,
+    dead_code,
+    unsafe_op_in_unsafe_fn,
+    missing_docs,
+    improper_ctypes,
+    unreachable_pub,
+    clippy::all,
+    clippy::pedantic,
+    clippy::undocumented_unsafe_blocks,
+    clippy::ptr_as_ptr,
+    clippy::ref_as_ptr,
+    clippy::as_underscore,
+    clippy::cast_lossless
+)]
+mod generated {
+    use kernel::bindings::*;
+    use kernel::ffi;
+    include!("bindings_generated.rs");
+}
+
+pub(crate) use generated::*;
+pub(crate) use kernel::bindings::*;

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * C helpers for the Rust kmem driver (see glue.h), plus compile-time checks
+ * of every layout and value assumption the Rust side makes about the
+ * private dax headers.
+ */
+#include <linux/mm.h>	/* first: dax-private.h is not self-contained */
+#include <linux/build_bug.h>
+#include <linux/list.h>
+#include <linux/memory.h>
+#include <linux/memory_hotplug.h>
+#include <linux/stddef.h>
+#include "dax-private.h"
+#include "bus.h"
+#include "glue.h"
+
+/* src/mhp.rs maps OnlineType to these values one to one. */
+static_assert(MMOP_OFFLINE == 0);
+static_assert(MMOP_ONLINE == 1);
+static_assert(MMOP_ONLINE_KERNEL == 2);
+static_assert(MMOP_ONLINE_MOVABLE == 3);
+/* src/dax.rs registers the driver with this type. */
+static_assert(DAXDRV_KMEM_TYPE == 0);
+/* src/state.rs represents "unplugged" as a separate state. */
+static_assert(DAX_KMEM_UNPLUGGED < MMOP_OFFLINE);
+
+struct range kmem_glue_memory_block_aligned_range(const struct range *range)
+{
+	return memory_block_aligned_range(range);
+}
+
+void kmem_glue_init_list_head(struct list_head *list)
+{
+	INIT_LIST_HEAD(list);
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * C helpers for the Rust kmem driver: one wrapper per static inline
+ * function that Rust cannot call, in the style of rust/helpers/.  No policy
+ * lives here.
+ */
+#ifndef KMEM_GLUE_H
+#define KMEM_GLUE_H
+
+#include <linux/range.h>
+
+struct list_head;
+
+/**
+ * kmem_glue_memory_block_aligned_range() - memory_block_aligned_range()
+ * @range: range to align
+ *
+ * Used only by the KUnit cross-check of the pure-Rust alignment.
+ */
+struct range kmem_glue_memory_block_aligned_range(const struct range *range);
+
+/**
+ * kmem_glue_init_list_head() - INIT_LIST_HEAD()
+ * @list: list head to initialise
+ */
+void kmem_glue_init_list_head(struct list_head *list);
+
+#endif /* KMEM_GLUE_H */

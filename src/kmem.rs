@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! kmem: map dax devices as System RAM, in Rust.
+//!
+//! A drop-in replacement for `drivers/dax/kmem.c` (Linux 7.3): it binds `dev_dax` devices,
+//! adds their ranges as driver-managed "System RAM (kmem)", and exposes
+//! `/sys/bus/dax/devices/daxX.Y/state` (see `Documentation/`).
+//!
+//! Layers: [`driver`] and [`state`] hold no `unsafe`; [`dax`], [`sysfs`], [`mhp`] and
+//! [`memtier`] are the safe abstractions over [`ffi`] (module-local bindgen + `glue.c`).
+
+#![deny(unsafe_code)]
+
+#[allow(unsafe_code)]
+mod dax;
+mod driver;
+#[allow(unsafe_code)]
+mod ffi;
+#[allow(unsafe_code)]
+mod memtier;
+#[allow(unsafe_code)]
+mod mhp;
+mod state;
+#[allow(unsafe_code)]
+mod sysfs;
+
+use kernel::{
+    driver::Registration,
+    prelude::*,
+    InPlaceModule,
+    ThisModule, //
+};
+
+/// The module name, `kmem`: `__add_memory_driver_managed()` is exported to it only, and daxctl
+/// binds through `/sys/bus/dax/drivers/kmem`.
+const MODULE_NAME: &CStr = <LocalModule as kernel::ModuleMetadata>::NAME;
+
+/// The module's state. Fields are dropped in declaration order: the driver is unregistered
+/// (every device unbound) before the memory types are put.
+#[pin_data]
+struct KmemModule {
+    #[pin]
+    _driver: Registration<dax::Adapter<driver::KmemDriver>>,
+    _types: memtier::TypeCache,
+}
+
+impl InPlaceModule for KmemModule {
+    fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        pin_init::pin_init_scope(move || {
+            let types = memtier::TypeCache::new()?;
+            Ok(try_pin_init!(Self {
+                _driver <- Registration::new(MODULE_NAME, module),
+                _types: types,
+            }))
+        })
+    }
+}
+
+module! {
+    type: KmemModule,
+    name: "kmem",
+    authors: ["The kmem-rs developers"],
+    description: "KMEM DAX: map dax-devices as System-RAM (Rust)",
+    license: "GPL v2",
+    alias: ["dax:t0*"],
+}

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Memory hotplug: driver-managed memory, memory groups and the `iomem` reservations under them.
+//!
+//! Each C object gets an owning type whose `Drop` undoes it. Memory that is still added to the
+//! system can never be freed by accident: [`AddedMemory`] owns the reservation and both resource
+//! names the `iomem` tree points at, and dropping it *leaks* them ("stuck online until reboot")
+//! instead of freeing strings the kernel still uses.
+//!
+//! C headers: [`include/linux/memory_hotplug.h`](srctree/include/linux/memory_hotplug.h),
+//! [`include/linux/memory.h`](srctree/include/linux/memory.h),
+//! [`include/linux/ioport.h`](srctree/include/linux/ioport.h)
+
+use crate::{
+    ffi,
+    state::{
+        OnlineType,
+        Range, //
+    },
+};
+use core::{
+    mem::ManuallyDrop,
+    ptr::NonNull, //
+};
+use kernel::{
+    error::to_result,
+    prelude::*,
+    str::CString,
+    sync::Arc, //
+};
+
+/// Size of a memory block in bytes (`memory_block_size_bytes()`), a power of two.
+pub(crate) fn block_size() -> u64 {
+    // SAFETY: `memory_block_size_bytes()` has no preconditions.
+    let size = unsafe { ffi::memory_block_size_bytes() };
+    size as u64
+}
+
+/// The system default online type for new memory blocks (`mhp_get_default_online_type()`),
+/// i.e. `/sys/devices/system/memory/auto_online_blocks`.
+pub(crate) fn default_online_type() -> Result<OnlineType> {
+    // SAFETY: `mhp_get_default_online_type()` has no preconditions.
+    let raw = unsafe { ffi::mhp_get_default_online_type() };
+    OnlineType::from_mmop(raw).ok_or(EINVAL)
+}
+
+/// A reference-counted resource name.
+///
+/// Resource names are referenced, not copied, by the `iomem` tree; a clone is held by every
+/// object that hands the name to C, so the string lives as long as the longest of them.
+#[derive(Clone)]
+pub(crate) struct Name(Arc<CString>);
+
+impl Name {
+    /// Allocates a name.
+    pub(crate) fn new(args: core::fmt::Arguments<'_>) -> Result<Self> {
+        Ok(Self(Arc::new(CString::try_from_fmt(args)?, GFP_KERNEL)?))
+    }
+
+    fn as_char_ptr(&self) -> *const c_char {
+        self.0.as_char_ptr()
+    }
+}
+
+/// A static memory group (`memory_group_register_static()`): the device's memory blocks are
+/// onlined and offlined as a unit by the auto-movable policy, and their node is implied by it.
+///
+/// # Invariants
+///
+/// `id` is a registered memory group id.
+pub(crate) struct MemoryGroup {
+    id: c_int,
+}
+
+impl MemoryGroup {
+    /// Registers a static group on `nid` that will span at most `max_pages` pages.
+    pub(crate) fn register_static(nid: c_int, max_pages: u64) -> Result<Self> {
+        let max_pages = c_ulong::try_from(max_pages).map_err(|_| EINVAL)?;
+        // SAFETY: `memory_group_register_static()` validates its arguments.
+        let id = unsafe { ffi::memory_group_register_static(nid, max_pages) };
+        if id < 0 {
+            return Err(Error::from_errno(id));
+        }
+        // INVARIANT: A non-negative return value is the id of the registered group.
+        Ok(Self { id })
+    }
+
+    /// Leaves the group registered forever (memory in it stays added until reboot).
+    pub(crate) fn leak(self) {
+        core::mem::forget(self);
+    }
+}
+
+impl Drop for MemoryGroup {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant `self.id` is registered. If memory blocks still belong
+        // to it the call fails with -EBUSY and changes nothing.
+        unsafe { ffi::memory_group_unregister(self.id) };
+    }
+}
+
+/// A region of `iomem_resource` reserved for kmem (`request_mem_region()`), with its flags set
+/// to `IORESOURCE_SYSTEM_RAM` and `IORESOURCE_BUSY` clear so that memory hotplug can add a
+/// "System RAM (kmem)" child below it.
+///
+/// This is not [`kernel::io::resource::Region`]: that one releases with `release_mem_region()`,
+/// which requires `IORESOURCE_BUSY`; this one is released with `remove_resource()` + `kfree()`.
+///
+/// # Invariants
+///
+/// `res` points to a resource allocated by `__request_region()` and inserted in
+/// `iomem_resource`, owned by this object, whose name is `name`.
+pub(crate) struct Reservation {
+    res: NonNull<ffi::resource>,
+    range: Range,
+    /// Keeps the name alive: the resource refers to it.
+    _name: Name,
+}
+
+// SAFETY: The resource is only touched through `remove_resource()`, which takes the resource
+// lock, so it may be released from any thread.
+unsafe impl Send for Reservation {}
+// SAFETY: `&Reservation` gives access to nothing but the (immutable) range.
+unsafe impl Sync for Reservation {}
+
+impl Reservation {
+    /// Reserves `range` under the resource name `name`; `None` if any part is already taken.
+    pub(crate) fn request(range: Range, name: &Name) -> Option<Self> {
+        // SAFETY: `iomem_resource` is a static that lives forever; `__request_region()` takes
+        // the resource lock itself. `name` stays valid for as long as the returned
+        // reservation exists, since the reservation holds a reference to it.
+        let res = unsafe {
+            ffi::__request_region(
+                &raw mut ffi::iomem_resource,
+                range.start,
+                range.len(),
+                name.as_char_ptr(),
+                0,
+            )
+        };
+        let res = NonNull::new(res)?;
+        // SAFETY: `res` was just allocated and inserted; nobody else owns it. Clearing
+        // `IORESOURCE_BUSY` lets `add_memory_driver_managed()` nest below it. Flags inherited
+        // from the parent are dropped on purpose: they may break add_memory().
+        unsafe { (*res.as_ptr()).flags = ffi::IORESOURCE_SYSTEM_RAM as c_ulong };
+        // INVARIANT: `res` is a freshly requested resource, owned by the result, named `name`.
+        Some(Self {
+            res,
+            range,
+            _name: name.clone(),
+        })
+    }
+
+    /// The reserved range.
+    pub(crate) fn range(&self) -> Range {
+        self.range
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant `res` is an inserted resource owned by `self`; it is
+        // removed from the tree and then freed, as `request_mem_region()` allocated it.
+        unsafe {
+            ffi::remove_resource(self.res.as_ptr());
+            ffi::kfree(self.res.as_ptr().cast());
+        }
+    }
+}
+
+/// Memory added to the system as driver-managed System RAM over a [`Reservation`].
+///
+/// Dropping it without [`AddedMemory::remove`] or [`offline_and_remove_memory_ranges`] leaks
+/// the reservation and both names: the memory stays in the system until reboot, and the `iomem`
+/// tree keeps pointing at them.
+pub(crate) struct AddedMemory {
+    reservation: ManuallyDrop<Reservation>,
+    name: ManuallyDrop<Name>,
+}
+
+impl AddedMemory {
+    /// The range that was added.
+    pub(crate) fn range(&self) -> Range {
+        self.reservation.range()
+    }
+
+    /// Removes the memory if all of its blocks are offline (`remove_memory()`). Never offlines.
+    ///
+    /// On failure (`-EBUSY`: some block is online) the memory is handed back unchanged.
+    pub(crate) fn remove(self) -> core::result::Result<(), (Self, Error)> {
+        let r = self.range();
+        // SAFETY: The range was added by `add_memory_driver_managed()` and not removed since
+        // (type invariant of `AddedMemory`); `remove_memory()` takes the hotplug locks itself.
+        let ret = unsafe { ffi::remove_memory(r.start, r.len()) };
+        match to_result(ret) {
+            Ok(()) => {
+                self.release();
+                Ok(())
+            }
+            Err(e) => Err((self, e)),
+        }
+    }
+
+    /// Frees the reservation and the names after the memory was removed.
+    fn release(self) {
+        let mut this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never used again and its destructor does not run, so each field
+        // is dropped exactly once.
+        unsafe {
+            ManuallyDrop::drop(&mut this.reservation);
+            ManuallyDrop::drop(&mut this.name);
+        }
+    }
+}
+
+impl Drop for AddedMemory {
+    fn drop(&mut self) {
+        // The memory is still added: the resource tree refers to the reservation and to both
+        // names, so they must outlive this object (and the module). Nothing is freed.
+    }
+}
+
+/// Adds `reservation` as driver-managed memory named `name` in memory group `group`, onlined
+/// according to `online_type` (`__add_memory_driver_managed()` with `MHP_NID_IS_MGID`).
+///
+/// On failure the reservation is released and the error returned.
+pub(crate) fn add_memory_driver_managed(
+    group: &MemoryGroup,
+    reservation: Reservation,
+    name: &Name,
+    memmap_on_memory: bool,
+    online_type: OnlineType,
+) -> Result<AddedMemory> {
+    let mut flags = ffi::MHP_NID_IS_MGID;
+    if memmap_on_memory {
+        flags |= ffi::MHP_MEMMAP_ON_MEMORY;
+    }
+    let r = reservation.range();
+    // SAFETY: `group.id` is a registered group (type invariant), the range is reserved for us,
+    // and `name` stays valid for as long as the memory is added: the returned `AddedMemory`
+    // holds a reference to it and never frees it while the memory is added.
+    let ret = unsafe {
+        ffi::__add_memory_driver_managed(
+            group.id,
+            r.start,
+            r.len(),
+            name.as_char_ptr(),
+            flags,
+            online_type.as_mmop(),
+        )
+    };
+    to_result(ret)?;
+    Ok(AddedMemory {
+        reservation: ManuallyDrop::new(reservation),
+        name: ManuallyDrop::new(name.clone()),
+    })
+}
+
+/// Offlines and removes all `ranges` in one step (`offline_and_remove_memory_ranges()`, under
+/// a single `lock_device_hotplug()`): either every range is removed and the slots are emptied,
+/// or none is, every block is back in its previous state, and the slots are unchanged.
+///
+/// Runs in the caller's context, so a fatal signal aborts a stuck offline (with `-EINTR`).
+pub(crate) fn offline_and_remove_memory_ranges(ranges: &mut [Option<AddedMemory>]) -> Result {
+    let mut raw = KVec::with_capacity(ranges.len(), GFP_KERNEL)?;
+    for m in ranges.iter().flatten() {
+        let r = m.range();
+        raw.push(
+            ffi::range {
+                start: r.start,
+                end: r.end,
+            },
+            GFP_KERNEL,
+        )?;
+    }
+    if raw.is_empty() {
+        return Ok(());
+    }
+    let n = c_uint::try_from(raw.len()).map_err(|_| EINVAL)?;
+    // SAFETY: `raw` holds `n` initialised ranges, each added by `add_memory_driver_managed()`
+    // and not removed since (type invariant of `AddedMemory`).
+    to_result(unsafe { ffi::offline_and_remove_memory_ranges(raw.as_ptr(), n) })?;
+    for slot in ranges.iter_mut() {
+        if let Some(m) = slot.take() {
+            m.release();
+        }
+    }
+    Ok(())
+}
+
+/// A size rendered by `string_get_size()` in binary units ("64.0 MiB"), for log messages.
+pub(crate) struct SizeString([u8; 16]);
+
+impl SizeString {
+    /// Renders `bytes`.
+    pub(crate) fn new(bytes: u64) -> Self {
+        let mut buf = [0u8; 16];
+        // SAFETY: `buf` is valid for writes of its length; `string_get_size()` always
+        // NUL-terminates within it.
+        unsafe {
+            ffi::string_get_size(
+                bytes,
+                1,
+                ffi::string_size_units_STRING_UNITS_2,
+                buf.as_mut_ptr().cast(),
+                buf.len() as c_int,
+            )
+        };
+        Self(buf)
+    }
+}
+
+impl kernel::fmt::Display for SizeString {
+    fn fmt(&self, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
+        let n = self.0.iter().position(|&b| b == 0).unwrap_or(self.0.len());
+        let s = core::str::from_utf8(&self.0[..n]).map_err(|_| kernel::fmt::Error)?;
+        f.write_str(s)
+    }
+}
