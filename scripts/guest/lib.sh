@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for guest test scripts (sourced; bash).  Results are KTAP-like lines:
+#   ok N - name            a passed check
+#   not ok N - name        a failed check (with "# ..." diagnostics before it)
+#   ok N - name # SKIP why a skipped check
+#   obs KEY VALUE          an observation compared between the Rust and C drivers
+
+DAX_BASE=/sys/bus/dax/devices
+MEM_BASE=/sys/devices/system/memory
+_n=0
+_failed=0
+
+ok() { _n=$((_n + 1)); echo "ok $_n - $*"; }
+not_ok() { _n=$((_n + 1)); _failed=$((_failed + 1)); echo "not ok $_n - $*"; }
+skip() { local name=$1; shift; _n=$((_n + 1)); echo "ok $_n - $name # SKIP $*"; }
+diag() { echo "# $*"; }
+obs() { echo "obs $*"; }
+# check NAME COMMAND...: ok if COMMAND succeeds.
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+# expect_eq NAME WANT GOT
+expect_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else diag "want '$2', got '$3'"; not_ok "$1"; fi
+}
+finish() { [ "$_failed" = 0 ]; }
+
+memtotal_kb() { awk '/^MemTotal:/ {print $2}' /proc/meminfo; }
+block_size() { printf '%d' "0x$(cat $MEM_BASE/block_size_bytes)"; }
+
+# write_errno FILE VALUE: write VALUE (printf %s, no newline added) and print
+# the errno name ("OK" on success).
+write_errno() {
+	local f=$1 v=$2 err
+	if err=$( { printf '%s' "$v" >"$f"; } 2>&1); then
+		echo OK
+	else
+		case "$err" in
+		*"Invalid argument"*) echo EINVAL ;;
+		*"Device or resource busy"*) echo EBUSY ;;
+		*"No such device"*) echo ENODEV ;;
+		*"Permission denied"*) echo EACCES ;;
+		*"Interrupted system call"*) echo EINTR ;;
+		*"Cannot allocate memory"*) echo ENOMEM ;;
+		*"No space left"*) echo ENOSPC ;;
+		*"No such file"*) echo ENOENT ;;
+		*) echo "ERR($err)" ;;
+		esac
+	fi
+}
+
+# dev_blocks DAX: the memoryN blocks of a device, from its "System RAM (kmem)"
+# children in /proc/iomem (the reservation is named after the device).
+dev_blocks() {
+	local dax=$1 bs line range s e i
+	bs=$(block_size)
+	grep -E " : $dax\$" /proc/iomem | while read -r line; do
+		range=${line%% :*}
+		range=${range// /}
+		s=$((0x${range%-*}))
+		e=$((0x${range#*-}))
+		for ((i = s / bs; i <= e / bs; i++)); do
+			[ -d "$MEM_BASE/memory$i" ] && echo "memory$i"
+		done
+	done
+}
+
+# block_summary DAX: "N blocks: STATE/ZONE ..." collapsed, e.g. "8 online/Movable".
+block_summary() {
+	local dax=$1 b st z
+	for b in $(dev_blocks "$dax"); do
+		st=$(cat "$MEM_BASE/$b/state")
+		z=$(cat "$MEM_BASE/$b/valid_zones" 2>/dev/null | awk '{print $1}')
+		[ "$st" = online ] || z=-
+		echo "$st/$z"
+	done | sort | uniq -c | awk '{printf "%s%s %s", (NR>1?", ":""), $1, $2} END {if (NR==0) printf "0 blocks"}'
+}
+
+# iomem_children DAX: number of "System RAM (kmem)" resources under the device.
+kmem_ram_count() { grep -c 'System RAM (kmem)' /proc/iomem; }
+dev_reserved() { grep -cE " : $1\$" /proc/iomem; }
+
+driver_of() { basename "$(readlink "$DAX_BASE/$1/driver" 2>/dev/null)" 2>/dev/null; }
