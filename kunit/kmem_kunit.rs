@@ -106,9 +106,15 @@ mod tests {
     fn show_output_parses_back() -> Result {
         // Every state that can be written reads back as the same request.
         for t in [ON, KERNEL, MOVABLE] {
-            assert_eq!(parse_request(State::Plugged(t).as_str().as_bytes())?, Request::Plug(t));
+            assert_eq!(
+                parse_request(State::Plugged(t).as_str().as_bytes())?,
+                Request::Plug(t)
+            );
         }
-        assert_eq!(parse_request(State::Unplugged.as_str().as_bytes())?, Request::Unplug);
+        assert_eq!(
+            parse_request(State::Unplugged.as_str().as_bytes())?,
+            Request::Unplug
+        );
         Ok(())
     }
 
@@ -173,7 +179,10 @@ mod tests {
             Some(r(g4, g4 + 1024 * MIB - 1))
         );
         // Exactly one block.
-        assert_eq!(block_aligned(r(g4, g4 + BLOCK - 1), BLOCK), Some(r(g4, g4 + BLOCK - 1)));
+        assert_eq!(
+            block_aligned(r(g4, g4 + BLOCK - 1), BLOCK),
+            Some(r(g4, g4 + BLOCK - 1))
+        );
         // Start rounded up, end rounded down.
         assert_eq!(
             block_aligned(r(g4 + 1, g4 + 3 * BLOCK + 5), BLOCK),
@@ -182,7 +191,10 @@ mod tests {
         // One byte short of a block.
         assert_eq!(block_aligned(r(g4, g4 + BLOCK - 2), BLOCK), None);
         // Straddles a boundary without holding a whole block.
-        assert_eq!(block_aligned(r(g4 + BLOCK / 2, g4 + BLOCK + BLOCK / 2), BLOCK), None);
+        assert_eq!(
+            block_aligned(r(g4 + BLOCK / 2, g4 + BLOCK + BLOCK / 2), BLOCK),
+            None
+        );
         // Below the first boundary.
         assert_eq!(block_aligned(r(1, BLOCK - 1), BLOCK), None);
         // End of the address space does not wrap.
@@ -205,9 +217,11 @@ mod tests {
         assert_eq!(s.usable, 256 * MIB + 256 * MIB);
         assert_eq!(s.truncated(), 128 * MIB);
         assert_eq!(Sizes::of(&[], BLOCK).usable, 0);
-        assert_eq!(pfn_up(s.usable, 4096), 512 * MIB / 4096);
-        assert_eq!(pfn_up(4097, 4096), 2);
-        assert_eq!(pfn_up(0, 4096), 0);
+        assert_eq!(pfn_up(s.usable, 12), 512 * MIB / 4096);
+        assert_eq!(pfn_up(4097, 12), 2);
+        assert_eq!(pfn_up(4096, 12), 1);
+        assert_eq!(pfn_up(u64::MAX, 12), 1 << 52);
+        assert_eq!(pfn_up(0, 12), 0);
     }
 
     #[test]
@@ -272,8 +286,14 @@ mod xcheck {
     fn mmop_values_match_c() {
         assert_eq!(OnlineType::Offline.as_mmop(), bindings::mmop_MMOP_OFFLINE);
         assert_eq!(OnlineType::Online.as_mmop(), bindings::mmop_MMOP_ONLINE);
-        assert_eq!(OnlineType::OnlineKernel.as_mmop(), bindings::mmop_MMOP_ONLINE_KERNEL);
-        assert_eq!(OnlineType::OnlineMovable.as_mmop(), bindings::mmop_MMOP_ONLINE_MOVABLE);
+        assert_eq!(
+            OnlineType::OnlineKernel.as_mmop(),
+            bindings::mmop_MMOP_ONLINE_KERNEL
+        );
+        assert_eq!(
+            OnlineType::OnlineMovable.as_mmop(),
+            bindings::mmop_MMOP_ONLINE_MOVABLE
+        );
     }
 }
 

@@ -214,11 +214,17 @@ impl Config {
         }
         if stuck {
             dev_err!(self.dev, "Hotplug regions stuck online until reboot\n");
-            inner.group.take().map(MemoryGroup::leak);
-            inner.tier.take().map(NodeMemoryType::leak);
+            if let Some(group) = inner.group.take() {
+                group.leak();
+            }
+            if let Some(tier) = inner.tier.take() {
+                tier.leak();
+            }
         } else {
             inner.group = None;
-            inner.tier.take().map(NodeMemoryType::clear);
+            if let Some(tier) = inner.tier.take() {
+                tier.clear();
+            }
         }
     }
 }
@@ -262,7 +268,10 @@ fn read_config(ddev: &dax::Device<Core<'_>>, block: u64) -> Result<(Config, u64)
     }
     let sizes = Sizes::of(&raw, block);
     if sizes.usable == 0 {
-        dev_warn!(dev, "rejecting DAX region without any memory after alignment\n");
+        dev_warn!(
+            dev,
+            "rejecting DAX region without any memory after alignment\n"
+        );
         return Err(EINVAL);
     } else if sizes.truncated() != 0 {
         dev_warn!(
@@ -314,7 +323,7 @@ impl dax::Driver for KmemDriver {
 
             let (config, usable) = read_config(ddev, mhp::block_size())?;
             let tier = NodeMemoryType::init(node)?;
-            let pages = state::pfn_up(usable, kernel::page::PAGE_SIZE as u64);
+            let pages = state::pfn_up(usable, kernel::page::PAGE_SHIFT as u32);
             let group = MemoryGroup::register_static(node, pages)?;
 
             let n = config.ranges.len();

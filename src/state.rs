@@ -201,8 +201,10 @@ impl Sizes {
                 original: 0,
             },
             |acc, r| Sizes {
-                usable: acc.usable + block_aligned(*r, block).map_or(0, |a| a.len()),
-                original: acc.original + r.len(),
+                usable: acc
+                    .usable
+                    .saturating_add(block_aligned(*r, block).map_or(0, |a| a.len())),
+                original: acc.original.saturating_add(r.len()),
             },
         )
     }
@@ -213,9 +215,10 @@ impl Sizes {
     }
 }
 
-/// `PFN_UP()`: the number of pages needed to hold `bytes`.
-pub(crate) const fn pfn_up(bytes: u64, page_size: u64) -> u64 {
-    bytes.div_ceil(page_size)
+/// `PFN_UP()`: the number of pages of `1 << page_shift` bytes needed to hold `bytes`.
+pub(crate) const fn pfn_up(bytes: u64, page_shift: u32) -> u64 {
+    let mask = (1u64 << page_shift) - 1;
+    (bytes >> page_shift) + (bytes & mask != 0) as u64
 }
 
 /// What to do when reserving or adding one range fails.

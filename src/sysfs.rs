@@ -60,7 +60,12 @@ impl<O: AttributeOperations> Attribute<O> {
 
     /// Creates the attribute `name`. It can only be listed in the groups of `O::Driver`.
     pub(crate) const fn new(name: &'static CStr) -> Self {
-        const { assert!(Self::MODE & 0o002 == 0, "sysfs rejects world-writable attributes") };
+        const {
+            assert!(
+                Self::MODE & 0o002 == 0,
+                "sysfs rejects world-writable attributes"
+            )
+        };
         let mut a: bindings::device_attribute = pin_init::zeroed();
         a.attr.name = kernel::str::as_char_ptr_in_const_context(name);
         a.attr.mode = Self::MODE;
@@ -90,7 +95,8 @@ impl<O: AttributeOperations> Attribute<O> {
         // dropped only after this call returns.
         let data = unsafe { dev.drvdata_borrow::<DataOf<O::Driver>>() };
         // SAFETY: sysfs provides a buffer of `PAGE_SIZE` bytes, exclusively ours for the call.
-        let page = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), kernel::page::PAGE_SIZE) };
+        let page =
+            unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), kernel::page::PAGE_SIZE) };
         let mut f = Formatter::new(page);
         match O::show(&data, &mut f) {
             Ok(()) => isize::try_from(f.bytes_written()).unwrap_or(isize::MAX),
@@ -179,10 +185,7 @@ impl<D: ?Sized, const N: usize> AttributeList<D, N> {
 ///
 /// Every attribute in the group belongs to `D` (it is built from an [`AttributeList<D, N>`]).
 #[repr(transparent)]
-pub(crate) struct AttributeGroup<D: ?Sized>(
-    Opaque<bindings::attribute_group>,
-    PhantomData<fn(&D)>,
-);
+pub(crate) struct AttributeGroup<D: ?Sized>(Opaque<bindings::attribute_group>, PhantomData<fn(&D)>);
 
 // SAFETY: Never mutated after construction; C only reads it.
 unsafe impl<D: ?Sized> Sync for AttributeGroup<D> {}
