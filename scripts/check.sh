@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: install what is missing, build the kernel (cached) and the
+# modules, run the quality gates, the KUnit suites and every guest suite
+# against the Rust driver and (for the differential tests) the in-tree C
+# driver.  Ends with "N passed, N failed, N skipped"; exits non-zero on any
+# failure.
+#
+#   KMEM_CHECK_ONLY=REGEX   run only the guest runs whose name matches
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+. "$here/lib.sh"
+cd "$repo"
+
+PASS=0 FAIL=0 SKIP=0
+LOGDIR=$repo/build/check
+rm -rf "$LOGDIR"
+mkdir -p "$LOGDIR"
+export KMEM_LOG_DIR=$repo/build/logs
+
+pass() { PASS=$((PASS + 1)); echo "PASS: $*"; }
+fail() { FAIL=$((FAIL + 1)); echo "FAIL: $*"; }
+skipped() { SKIP=$((SKIP + 1)); echo "SKIP: $*"; }
+# gate NAME COMMAND...: one test, passed iff COMMAND succeeds.
+gate() {
+	local name=$1 log=$LOGDIR/gate-${1//[^a-zA-Z0-9]/_}.log
+	shift
+	if "$@" >"$log" 2>&1; then pass "$name"; else fail "$name (log: $log)"; tail -n 20 "$log" | sed 's/^/    /'; fi
+}
+finish() {
+	echo
+	echo "logs: $LOGDIR"
+	echo "$PASS passed, $FAIL failed, $SKIP skipped"
+	[ "$FAIL" = 0 ]
+	exit
+}
+
+t0=$(date +%s)
+# --- toolchain, kernel, modules ---------------------------------------------------------
+"$here/setup.sh" || { fail "toolchain setup"; finish; }
+"$here/kernel.sh" || { fail "kernel build"; finish; }
+if make -s modules >"$LOGDIR/build.log" 2>&1; then
+	pass "build kmem.ko and kmem_kunit.ko"
+else
+	fail "build (log: $LOGDIR/build.log)"
+	tail -n 30 "$LOGDIR/build.log"
+	finish
+fi
+echo "# setup and build: $(($(date +%s) - t0)) s"
+
+# --- quality gates -------------------------------------------------------------------------
+no_warnings() {
+	touch src/kmem.rs src/glue.c kunit/kmem_kunit.rs
+	make modules 2>&1 | tee /dev/stderr | grep -E 'warning|error' && return 1
+	return 0
+}
+clippy_clean() {
+	touch src/kmem.rs kunit/kmem_kunit.rs
+	make CLIPPY=1 modules 2>&1 | tee /dev/stderr | grep -E 'warning|error' && return 1
+	return 0
+}
+driver_has_no_unsafe() {
+	local f rc=0
+	for f in src/driver.rs src/state.rs; do
+		grep -q '^#!\[deny(unsafe_code)\]' "$f" || { echo "$f: missing #![deny(unsafe_code)]"; rc=1; }
+		grep -nE '\bunsafe\b|bindings::|ffi::' "$f" | grep -v 'deny(unsafe_code)' && rc=1
+	done
+	grep -q '^#!\[deny(unsafe_code)\]' src/kmem.rs || { echo "src/kmem.rs: missing #![deny(unsafe_code)]"; rc=1; }
+	grep -nE 'unsafe \{|unsafe fn|bindings::|ffi::' src/kmem.rs && rc=1
+	return $rc
+}
+safety_comments() {
+	# Every `unsafe {` block has a SAFETY comment within the three lines before it (clippy's
+	# undocumented_unsafe_blocks checks the same; this also covers code clippy skips).
+	awk 'FNR==1{p1=p2=p3=""} /unsafe \{/ && (p1 p2 p3 $0) !~ /SAFETY/ {print FILENAME":"FNR": "$0; bad=1} {p3=p2; p2=p1; p1=$0} END{exit bad}' \
+		$(ls src/*.rs kunit/*.rs | grep -v bindings_generated)
+}
+gate "compiler warnings: none" no_warnings
+gate "rustfmt --check (kernel .rustfmt.toml)" make -s rustfmtcheck
+gate "make CLIPPY=1: no warnings" clippy_clean
+gate "driver layer has no unsafe/bindings" driver_has_no_unsafe
+gate "every unsafe block has a SAFETY comment" safety_comments
+
+# --- guest runs ------------------------------------------------------------------------------
+# run NAME MODE [vm-run options] -- SCRIPT [ARGS]: count the KTAP-like lines of one
+# guest run, plus one test for a clean exit and kernel log.
+run() {
+	local name=$1 mode=$2
+	shift 2
+	local opts=()
+	while [ "$1" != -- ]; do opts+=("$1"); shift; done
+	shift
+	if [ -n "${KMEM_CHECK_ONLY:-}" ] && ! [[ $name =~ $KMEM_CHECK_ONLY ]]; then return 0; fi
+	local out=$LOGDIR/$name-$mode.txt rc
+	"$here/vm-run" --kmem="$mode" "${opts[@]}" "$@" >"$out" 2>&1
+	rc=$?
+	local p f s
+	p=$(grep -cE '^ok [0-9]+ ' "$out" | tr -d ' ')
+	s=$(grep -cE '^ok [0-9]+ .*# SKIP' "$out" | tr -d ' ')
+	f=$(grep -cE '^not ok [0-9]+ ' "$out" | tr -d ' ')
+	p=$((p - s))
+	PASS=$((PASS + p)) FAIL=$((FAIL + f)) SKIP=$((SKIP + s))
+	grep -E '^not ok |^# (want|blocks|vm-run)' "$out" | sed "s|^|    [$name/$mode] |"
+	if [ "$rc" = 0 ]; then
+		pass "$name [$mode]: $p passed, $f failed, $s skipped; clean exit and kernel log"
+	else
+		fail "$name [$mode]: guest exit $rc ($p passed, $f failed; output: $out)"
+		grep -E '^# ' "$out" | tail -n 8 | sed 's/^/    /'
+	fi
+}
+# differential NAME: the "obs" lines of the Rust and the C run must match.
+differential() {
+	local name=$1 r=$LOGDIR/$1-rust.txt c=$LOGDIR/$1-c.txt
+	[ -f "$r" ] && [ -f "$c" ] || return 0
+	if diff <(grep '^obs ' "$r") <(grep '^obs ' "$c") >"$LOGDIR/$name.diff"; then
+		pass "differential $name: Rust and C observed the same ($(grep -c '^obs ' "$r") observations)"
+	else
+		fail "differential $name: Rust and C differ (see $LOGDIR/$name.diff)"
+		sed 's/^/    /' "$LOGDIR/$name.diff" | head -n 20
+	fi
+}
+# kunit: load kmem_kunit.ko and parse its KTAP with the tree's kunit.py.
+kunit() {
+	[ -n "${KMEM_CHECK_ONLY:-}" ] && ! [[ kunit =~ $KMEM_CHECK_ONLY ]] && return 0
+	local out=$LOGDIR/kunit.txt ktap=$LOGDIR/kunit.ktap res
+	if ! "$here/vm-run" --kmem=none --append="kunit.enable=1 kunit.autorun=1" \
+		"$here/tests/kunit.sh" >"$out" 2>&1; then
+		fail "kunit: guest run failed ($out)"
+		return
+	fi
+	sed -n '/^KMEM-RS-KTAP-BEGIN/,/^KMEM-RS-KTAP-END/p' "$out" | sed '1d;$d' >"$ktap"
+	res=$(python3 "$KSRC/tools/testing/kunit/kunit.py" parse <"$ktap" 2>&1)
+	local rc=$?
+	echo "$res" >"$LOGDIR/kunit.parsed"
+	local line p f
+	line=$(echo "$res" | grep -E 'Testing complete\. Ran [0-9]+ tests' | tail -n1)
+	p=$(echo "$line" | sed -nE 's/.*passed: ([0-9]+).*/\1/p')
+	f=$(echo "$line" | sed -nE 's/.*failed: ([0-9]+).*/\1/p')
+	p=${p:-0} f=${f:-0}
+	echo "$res" | grep -E '\[FAILED\]|\[CRASHED\]' | sed 's/^/    [kunit] /'
+	PASS=$((PASS + p)) FAIL=$((FAIL + f))
+	if [ "$rc" = 0 ] && [ "$p" -gt 0 ]; then
+		pass "kunit: $p test cases passed (kunit.py parse)"
+	else
+		fail "kunit: kunit.py parse exit $rc: $line"
+	fi
+}
+
+kunit
+for mode in rust c; do
+	run parity $mode -- "$here/tests/parity.sh"
+done
+differential parity
+
+echo "# total: $(($(date +%s) - t0)) s"
+finish

@@ -1,0 +1,57 @@
+# SPDX-License-Identifier: GPL-2.0
+# Guest: a device with two discontiguous ranges (built through the dax region's
+# create/size files): both ranges are added, unplugged and re-onlined together.
+. /test/lib.sh
+DAX=dax0.0
+DRV=/sys/bus/dax/drivers/kmem
+REGION=$(dirname "$(readlink -f $DAX_BASE/$DAX)")/dax_region
+MIB=$((1 << 20))
+ST=$DAX_BASE/$DAX/state
+
+expect_eq "unbind dax0.0 (offline) to resize it" OK "$(write_errno $DRV/unbind $DAX)"
+expect_eq "shrink dax0.0 to 0" OK "$(write_errno $DAX_BASE/$DAX/size 0)"
+expect_eq "dax0.0 = 256 MiB" OK "$(write_errno $DAX_BASE/$DAX/size $((256 * MIB)))"
+expect_eq "create dax0.1" OK "$(write_errno $REGION/create 1)"
+expect_eq "dax0.1 = 256 MiB (the gap)" OK "$(write_errno $DAX_BASE/dax0.1/size $((256 * MIB)))"
+expect_eq "grow dax0.0 to 512 MiB (second range)" OK "$(write_errno $DAX_BASE/$DAX/size $((512 * MIB)))"
+m0=$(cat $DAX_BASE/$DAX/mapping0/start 2>/dev/null)-$(cat $DAX_BASE/$DAX/mapping0/end 2>/dev/null)
+m1=$(cat $DAX_BASE/$DAX/mapping1/start 2>/dev/null)-$(cat $DAX_BASE/$DAX/mapping1/end 2>/dev/null)
+diag "mapping0 $m0, mapping1 $m1"
+expect_eq "two discontiguous ranges" "0x100000000-0x10fffffff 0x120000000-0x12fffffff" "$m0 $m1"
+obs ranges "$m0 $m1"
+
+expect_eq "bind dax0.0 to kmem" OK "$(write_errno $DRV/bind $DAX)"
+expect_eq "state offline" offline "$(cat $ST)"
+expect_eq "two reservations" 2 "$(dev_reserved $DAX)"
+expect_eq "two System RAM (kmem) children" 2 "$(kmem_ram_count)"
+expect_eq "4 blocks offline" "4 offline/-" "$(block_summary $DAX)"
+
+expect_eq "unplugged" OK "$(write_errno $ST unplugged)"
+expect_eq "both ranges removed" "0 0" "$(kmem_ram_count) $(dev_reserved $DAX)"
+base_kb=$(memtotal_kb)
+expect_eq "online_movable" OK "$(write_errno $ST online_movable)"
+expect_eq "both ranges added, 4 blocks Movable" "2 4 online/Movable" "$(kmem_ram_count) $(block_summary $DAX)"
+expect_eq "MemTotal +512 MiB" $((base_kb + 512 * 1024)) "$(memtotal_kb)"
+obs movable "$(kmem_ram_count) $(block_summary $DAX) +$(( $(memtotal_kb) - base_kb )) kB"
+
+# One block of the second range offlined behind the driver's back: the single
+# unplug still removes both ranges.
+b=$(dev_blocks $DAX | tail -n1)
+expect_eq "external offline of $b (second range)" OK "$(write_errno $MEM_BASE/$b/state offline)"
+expect_eq "unplugged removes both ranges" OK "$(write_errno $ST unplugged)"
+expect_eq "nothing left" "0 0 0 blocks" "$(kmem_ram_count) $(dev_reserved $DAX) $(block_summary $DAX)"
+expect_eq "MemTotal back to baseline" "$base_kb" "$(memtotal_kb)"
+
+# From ZONE_NORMAL the unplug may fail; it must then fail for both ranges.
+expect_eq "online_kernel" OK "$(write_errno $ST online_kernel)"
+up_kb=$(memtotal_kb)
+e=$(write_errno $ST unplugged)
+diag "unplug from online_kernel: $e"
+if [ "$e" = OK ]; then
+	expect_eq "both ranges removed" "0 0 0 blocks" "$(kmem_ram_count) $(dev_reserved $DAX) $(block_summary $DAX)"
+else
+	expect_eq "neither range removed" "2 2 4 online/Normal" "$(kmem_ram_count) $(dev_reserved $DAX) $(block_summary $DAX)"
+	expect_eq "MemTotal unchanged" "$up_kb" "$(memtotal_kb)"
+	expect_eq "state unchanged" online_kernel "$(cat $ST)"
+fi
+finish
