@@ -1,0 +1,53 @@
+# SPDX-License-Identifier: GPL-2.0
+# Guest: daxctl (Debian's, the real client) drives the device through the kmem
+# driver: the daxctl-devices.sh flow of ndctl, adapted to the hmem device.
+. /test/lib.sh
+DAX=dax0.0
+mode_of() { daxctl list -d $DAX 2>/dev/null | tr -d ' \n' | sed -nE 's/.*"mode":"([a-z-]+)".*/\1/p'; }
+# dx NAME ARGS...: run daxctl, record its exit status as an observation.
+dx() {
+	local name=$1 rc
+	shift
+	daxctl "$@" >/tmp/dx.out 2>&1
+	rc=$?
+	sed 's/^/# daxctl: /' /tmp/dx.out
+	obs "daxctl_$name" "rc=$rc"
+	return $rc
+}
+
+expect_eq "bound to kmem at start" kmem "$(driver_of $DAX)"
+expect_eq "daxctl list: system-ram" system-ram "$(mode_of)"
+obs list "$(daxctl list -d $DAX | tr -d ' \n' | sed -E 's/"(size|target_node|align)":[^,}]*,?//g')"
+
+check "daxctl online-memory" dx online online-memory $DAX
+expect_eq "blocks online Movable" "8 online/Movable" "$(block_summary $DAX)"
+expect_eq "state attribute follows (blocks toggled by daxctl)" offline "$(cat $DAX_BASE/$DAX/state)"
+obs online_blocks "$(block_summary $DAX)"
+check "daxctl offline-memory" dx offline offline-memory $DAX
+expect_eq "blocks offline" "8 offline/-" "$(block_summary $DAX)"
+
+check "reconfigure-device -m devdax" dx devdax reconfigure-device -m devdax $DAX
+expect_eq "mode devdax" devdax "$(mode_of)"
+expect_eq "bound to device_dax" device_dax "$(driver_of $DAX)"
+expect_eq "memory removed" "0 0 blocks" "$(kmem_ram_count) $(block_summary $DAX)"
+
+check "reconfigure-device -m system-ram (online, movable)" dx sysram reconfigure-device -m system-ram $DAX
+expect_eq "mode system-ram" system-ram "$(mode_of)"
+expect_eq "bound to kmem" kmem "$(driver_of $DAX)"
+expect_eq "blocks online Movable" "8 online/Movable" "$(block_summary $DAX)"
+
+check "reconfigure-device -f -m devdax (offline per block, then unbind)" dx force_devdax reconfigure-device -f -m devdax $DAX
+expect_eq "mode devdax" devdax "$(mode_of)"
+expect_eq "memory removed" "0 0 blocks" "$(kmem_ram_count) $(block_summary $DAX)"
+
+echo online >$MEM_BASE/auto_online_blocks
+dx policy_refused reconfigure-device -N -m system-ram $DAX
+expect_eq "-N refused while the kernel policy auto-onlines" devdax "$(mode_of)"
+echo offline >$MEM_BASE/auto_online_blocks
+
+check "reconfigure-device -N -m system-ram" dx sysram_noonline reconfigure-device -N -m system-ram $DAX
+expect_eq "state offline" offline "$(cat $DAX_BASE/$DAX/state)"
+expect_eq "blocks offline" "8 offline/-" "$(block_summary $DAX)"
+check "reconfigure-device -m devdax (memory already offline)" dx devdax2 reconfigure-device -m devdax $DAX
+expect_eq "mode devdax" devdax "$(mode_of)"
+finish

@@ -1,0 +1,34 @@
+# SPDX-License-Identifier: GPL-2.0
+# Guest (destructive): unbind while online never offlines: the range is leaked
+# with one error line naming it, the names stay valid after rmmod, and a later
+# bind of the device fails cleanly.
+. /test/lib.sh
+DAX=dax0.0
+DRV=/sys/bus/dax/drivers/kmem
+ST=$DAX_BASE/$DAX/state
+
+expect_eq "unplugged" OK "$(write_errno $ST unplugged)"
+expect_eq "online_movable" OK "$(write_errno $ST online_movable)"
+up_kb=$(memtotal_kb)
+dmesg -c >/dev/null
+expect_eq "unbind while online returns" OK "$(write_errno $DRV/unbind $DAX)"
+expect_eq "unbound" "" "$(driver_of $DAX)"
+log=$(dmesg | grep -E "kmem $DAX" | sed 's/^\[[ 0-9.]*\] //')
+diag "$log"
+obs unbind_log "$(echo "$log" | tr '\n' '|')"
+expect_eq "one line names the leaked range" 1 "$(echo "$log" | grep -c "mapping0: 0x100000000-0x13fffffff stuck online until reboot")"
+expect_eq "memory stays: MemTotal unchanged" "$up_kb" "$(memtotal_kb)"
+expect_eq "blocks still online" "8 online/Movable" "$(block_summary $DAX)"
+check "/proc/iomem still names the device and the RAM" grep -q "System RAM (kmem)" /proc/iomem
+expect_eq "rmmod kmem" OK "$(rmmod kmem 2>&1 && echo OK)"
+names=$(grep -E "dax0.0|kmem" /proc/iomem | sed 's/^ *[0-9a-f]*-[0-9a-f]* : //' | tr '\n' '|')
+expect_eq "/proc/iomem names intact after module unload" "dax0.0|System RAM (kmem)|" "$names"
+obs iomem_after_rmmod "$names"
+expect_eq "leaked blocks can still be offlined and onlined" OK "$(write_errno $MEM_BASE/$(dev_blocks $DAX | head -n1)/state offline)"
+modprobe kmem
+expect_eq "reload: the leaked device does not bind" "" "$(driver_of $DAX)"
+e=$(write_errno $DRV/bind $DAX)
+obs rebind "$e"
+check "explicit bind fails cleanly ($e)" [ "$e" != OK ]
+check "reload logged the reservation conflict" dmesg | grep -q "mapping0: 0x100000000-0x13fffffff could not reserve region"
+finish
