@@ -148,11 +148,30 @@ kunit() {
 	fi
 }
 
+# Every guest suite runs against the Rust driver and, as the reference, the in-tree C
+# driver; the differential test then compares what both observed.
+T=$here/tests
+suites=(
+	"parity -- $T/parity.sh"
+	"kselftest -- $T/kselftest.sh"
+	"kselftest-unbind -- $T/kselftest.sh unbind"
+	"zones-online -- $T/zones.sh online"
+	"zones-online_kernel -- $T/zones.sh online_kernel"
+	"zones-online_movable -- $T/zones.sh online_movable"
+	"multirange -- $T/multirange.sh"
+	"daxctl -- $T/daxctl.sh"
+	"unbind -- $T/unbind.sh"
+	"probe -- $T/probe.sh"
+	"probe-nonode --no-numa -- $T/probe.sh nonode"
+)
 kunit
-for mode in rust c; do
-	run parity $mode -- "$here/tests/parity.sh"
+for s in "${suites[@]}"; do
+	read -r -a words <<<"$s"
+	for mode in rust c; do
+		run "${words[0]}" "$mode" "${words[@]:1}"
+	done
+	differential "${words[0]}"
 done
-differential parity
 
 echo "# total: $(($(date +%s) - t0)) s"
 finish

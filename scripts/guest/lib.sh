@@ -83,3 +83,8 @@ kmem_ram_count() { grep -c 'System RAM (kmem)' /proc/iomem; }
 dev_reserved() { grep -cE " : $1\$" /proc/iomem; }
 
 driver_of() { basename "$(readlink "$DAX_BASE/$1/driver" 2>/dev/null)" 2>/dev/null; }
+
+# contains TEXT PATTERN: TEXT has a line matching the extended regex PATTERN.
+contains() { grep -qE -- "$2" <<<"$1"; }
+# dmesg_has PATTERN: the kernel log has a line matching PATTERN.
+dmesg_has() { dmesg | grep -qE -- "$1"; }

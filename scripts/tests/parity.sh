@@ -93,7 +93,9 @@ for i in 1 2 3; do
 	up=$(memtotal_kb)
 	b=$(write_errno $ST unplugged)
 	down=$(memtotal_kb)
-	check "cycle $i: online_movable/unplugged" [ "$a$b" = OKOK ] && [ "$up" -gt "$base_kb" ] && [ "$down" = "$base_kb" ]
+	expect_eq "cycle $i: online_movable, unplugged" OKOK "$a$b"
+	check "cycle $i: MemTotal above baseline when online" [ "$up" -gt "$base_kb" ]
+	expect_eq "cycle $i: MemTotal exactly baseline after unplug" "$base_kb" "$down"
 done
 check "no leftover reservation after cycles" [ "$(dev_reserved $DAX)" = 0 ]
 

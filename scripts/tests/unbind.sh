@@ -30,5 +30,5 @@ expect_eq "reload: the leaked device does not bind" "" "$(driver_of $DAX)"
 e=$(write_errno $DRV/bind $DAX)
 obs rebind "$e"
 check "explicit bind fails cleanly ($e)" [ "$e" != OK ]
-check "reload logged the reservation conflict" dmesg | grep -q "mapping0: 0x100000000-0x13fffffff could not reserve region"
+check "reload logged the reservation conflict" dmesg_has "mapping0: 0x100000000-0x13fffffff could not reserve region"
 finish

@@ -37,6 +37,6 @@ else
 	expect_eq "unplug failed: state still $TYPE" "$TYPE" "$(cat $ST)"
 	expect_eq "unplug failed: every block still online in $zone" "$n online/$zone" "$(block_summary $DAX)"
 	expect_eq "unplug failed: MemTotal unchanged" "$up_kb" "$(memtotal_kb)"
-	check "unplug failed: error logged" dmesg | grep -q "hotremove failed, device left online: -16"
+	check "unplug failed: error logged" dmesg_has "hotremove failed, device left online: -16"
 fi
 finish
