@@ -88,3 +88,10 @@ driver_of() { basename "$(readlink "$DAX_BASE/$1/driver" 2>/dev/null)" 2>/dev/nu
 contains() { grep -qE -- "$2" <<<"$1"; }
 # dmesg_has PATTERN: the kernel log has a line matching PATTERN.
 dmesg_has() { dmesg | grep -qE -- "$1"; }
+# kmem_is_expected: the loaded kmem is the driver this run is for (the Rust
+# module is out of tree: taint O; the in-tree C one has no taint).
+kmem_is_expected() {
+	local t
+	t=$(cat /sys/module/kmem/taint 2>/dev/null) || return 1
+	case "$KMEM_RS_MODE:$t" in rust:*O* | none:*O* | c:) return 0 ;; *) diag "kmem taint '$t' in mode $KMEM_RS_MODE"; return 1 ;; esac
+}

@@ -34,6 +34,7 @@ expect_eq "memory removed" "0 0 blocks" "$(kmem_ram_count) $(block_summary $DAX)
 check "reconfigure-device -m system-ram (online, movable)" dx sysram reconfigure-device -m system-ram $DAX
 expect_eq "mode system-ram" system-ram "$(mode_of)"
 expect_eq "bound to kmem" kmem "$(driver_of $DAX)"
+check "kmem is still the $KMEM_RS_MODE driver" kmem_is_expected
 expect_eq "blocks online Movable" "8 online/Movable" "$(block_summary $DAX)"
 
 check "reconfigure-device -f -m devdax (offline per block, then unbind)" dx force_devdax reconfigure-device -f -m devdax $DAX

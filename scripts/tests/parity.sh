@@ -22,6 +22,7 @@ on_node() {
 nothing_added() { [ "$(kmem_ram_count)" = 0 ] && [ -z "$(dev_blocks $DAX)" ]; }
 
 check "bound to kmem" [ "$(driver_of $DAX)" = kmem ]
+check "the loaded kmem is the $KMEM_RS_MODE driver" kmem_is_expected
 obs driver "$(driver_of $DAX)"
 
 # --- probe: blocks added with the default policy (offline here) ---------------

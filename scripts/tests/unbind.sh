@@ -26,6 +26,7 @@ expect_eq "/proc/iomem names intact after module unload" "dax0.0|System RAM (kme
 obs iomem_after_rmmod "$names"
 expect_eq "leaked blocks can still be offlined and onlined" OK "$(write_errno $MEM_BASE/$(dev_blocks $DAX | head -n1)/state offline)"
 modprobe kmem
+check "reloaded the same driver" kmem_is_expected
 expect_eq "reload: the leaked device does not bind" "" "$(driver_of $DAX)"
 e=$(write_errno $DRV/bind $DAX)
 obs rebind "$e"
