@@ -18,9 +18,20 @@ use crate::{
         Reservation,
         SizeString, //
     },
+    notifier::{
+        MemoryCallback,
+        MemoryNotifier,
+        TaskId,
+        Transition,
+        Verdict, //
+    },
+    param::ParamEnum,
     state::{
         self,
         Action,
+        BlockEvent,
+        GuardMode,
+        GuardVerdict,
         OnFailure,
         OnlineType,
         Range,
@@ -43,9 +54,37 @@ use kernel::{
     str::Formatter,
     sync::{
         aref::ARef,
+        atomic::{
+            Acquire,
+            Atomic,
+            AtomicFlag,
+            Relaxed,
+            Release, //
+        },
         Mutex, //
     },
+    time::{
+        Instant,
+        Monotonic, //
+    },
 };
+
+impl ParamEnum for GuardMode {
+    const ALL: &'static [Self] = &GuardMode::ALL;
+
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+
+    fn parse(buf: &[u8]) -> Option<Self> {
+        GuardMode::parse(buf)
+    }
+}
+
+/// The guard mode now (module parameter `guard`).
+fn guard_mode() -> GuardMode {
+    crate::guard_param::GUARD.get()
+}
 
 /// The kmem dax driver.
 pub(crate) struct KmemDriver;
@@ -78,10 +117,130 @@ struct Inner {
     tier: Option<NodeMemoryType>,
 }
 
+/// The memory-block guard of one device: sees every block transition in the system and
+/// refuses external ones on the device's blocks while the device is owned.
+///
+/// It runs inside the driver's own hotplug calls, under the hotplug locks: it never takes the
+/// device's state mutex, only reads immutable data and atomics.
+struct BlockGuard {
+    dev: ARef<device::Device>,
+    /// The usable (block-aligned) ranges of the device.
+    ranges: KVec<Range>,
+    /// log2 of the memory block size, for block numbers in messages.
+    block_shift: u32,
+    /// Set by the first successful write to `state`; cleared only by unbind (drop).
+    owned: AtomicFlag,
+    /// The task running the driver's own transition, or `TaskId::NONE`.
+    transition_task: Atomic<usize>,
+    /// External transitions let through and refused.
+    allowed: Atomic<u64>,
+    refused: Atomic<u64>,
+    /// Rate limit of the refusal message: time of the last line, refusals not logged since.
+    created: Instant<Monotonic>,
+    last_log_ns: Atomic<i64>,
+    suppressed: Atomic<u64>,
+}
+
+/// Marks the current task as running the driver's own transition until dropped.
+struct TransitionMark<'a>(&'a Atomic<usize>);
+
+impl Drop for TransitionMark<'_> {
+    fn drop(&mut self) {
+        self.0.store(TaskId::NONE.as_raw(), Release);
+    }
+}
+
+impl BlockGuard {
+    fn new(config: &Config, block_size: u64) -> Result<Self> {
+        let mut ranges = KVec::with_capacity(config.ranges.len(), GFP_KERNEL)?;
+        for r in config.ranges.iter().flatten() {
+            ranges.push(*r, GFP_KERNEL)?;
+        }
+        Ok(Self {
+            dev: config.dev.clone(),
+            ranges,
+            block_shift: block_size.trailing_zeros(),
+            owned: AtomicFlag::new(false),
+            transition_task: Atomic::new(TaskId::NONE.as_raw()),
+            allowed: Atomic::new(0),
+            refused: Atomic::new(0),
+            created: Instant::now(),
+            last_log_ns: Atomic::new(i64::MIN),
+            suppressed: Atomic::new(0),
+        })
+    }
+
+    /// Starts a driver transition in the current task.
+    fn mark(&self) -> TransitionMark<'_> {
+        self.transition_task
+            .store(TaskId::current().as_raw(), Release);
+        TransitionMark(&self.transition_task)
+    }
+
+    /// Logs a refusal, at most once a second per device.
+    fn log_refusal(&self, t: &Transition, mode: GuardMode) {
+        const INTERVAL_NS: i64 = 1_000_000_000;
+        let now = self.created.elapsed().as_nanos();
+        let last = self.last_log_ns.load(Relaxed);
+        if last != i64::MIN && now.wrapping_sub(last) < INTERVAL_NS {
+            self.suppressed.fetch_add(1, Relaxed);
+            return;
+        }
+        if self.last_log_ns.cmpxchg(last, now, Relaxed).is_err() {
+            self.suppressed.fetch_add(1, Relaxed);
+            return;
+        }
+        let what = if t.event == BlockEvent::GoingOnline {
+            "online"
+        } else {
+            "offline"
+        };
+        let skipped = self.suppressed.xchg(0, Relaxed);
+        dev_warn!(
+            self.dev,
+            "guard: refused external {} of memory{} (guard={}; {} more refused since last message)\n",
+            what,
+            t.range.start >> self.block_shift,
+            mode.as_str(),
+            skipped
+        );
+    }
+}
+
+impl MemoryCallback for BlockGuard {
+    fn notify(&self, t: &Transition) -> Verdict {
+        if !self.ranges.iter().any(|r| state::overlaps(*r, t.range)) {
+            return Verdict::Done;
+        }
+        let own = self.transition_task.load(Acquire) == TaskId::current().as_raw();
+        let mode = guard_mode();
+        match state::guard_verdict(mode, self.owned.load(Acquire), t.event, own) {
+            GuardVerdict::Pass => Verdict::Ok,
+            GuardVerdict::Allow => {
+                self.allowed.fetch_add(1, Relaxed);
+                dev_dbg!(
+                    self.dev,
+                    "guard: external transition of memory{} allowed (guard={})\n",
+                    t.range.start >> self.block_shift,
+                    mode.as_str()
+                );
+                Verdict::Ok
+            }
+            GuardVerdict::Refuse => {
+                self.refused.fetch_add(1, Relaxed);
+                self.log_refusal(t, mode);
+                Verdict::Refuse(EBUSY)
+            }
+        }
+    }
+}
+
 /// Per-device data of a bound dax device.
 #[pin_data]
 pub(crate) struct KmemDevice {
     config: Config,
+    #[pin]
+    guard: MemoryNotifier<BlockGuard>,
     #[pin]
     inner: Mutex<Inner>,
 }
@@ -232,14 +391,27 @@ impl Config {
 impl KmemDevice {
     /// Applies a write to `daxX.Y/state`. One lock is held from reading the current state to
     /// committing the new one.
+    ///
+    /// A successful write makes the device owned by this interface (see [`GuardMode`]).
     fn store_state(&self, buf: &[u8]) -> Result {
         let request = state::parse_request(buf)?;
         let mut inner = self.inner.lock();
+        let guard = self.guard.data();
+        let _mark = guard.mark();
         match state::plan(inner.state, request)? {
-            Action::Nothing => Ok(()),
-            Action::HotRemove => self.config.unplug(&mut inner),
-            Action::HotAdd(online_type) => self.config.plug(&mut inner, online_type),
+            Action::Nothing => {}
+            Action::HotRemove => self.config.unplug(&mut inner)?,
+            Action::HotAdd(online_type) => self.config.plug(&mut inner, online_type)?,
         }
+        guard.owned.store(true, Release);
+        Ok(())
+    }
+
+    /// Adds the device's memory at probe with the system default online type.
+    fn initial_plug(&self, online_type: OnlineType) -> Result {
+        let mut inner = self.inner.lock();
+        let _mark = self.guard.data().mark();
+        self.config.plug(&mut inner, online_type)
     }
 
     /// The current state.
@@ -321,25 +493,30 @@ impl dax::Driver for KmemDriver {
                 return Err(EINVAL);
             }
 
-            let (config, usable) = read_config(ddev, mhp::block_size())?;
+            let block = mhp::block_size();
+            let (config, usable) = read_config(ddev, block)?;
             let tier = NodeMemoryType::init(node)?;
             let pages = state::pfn_up(usable, kernel::page::PAGE_SHIFT as u32);
             let group = MemoryGroup::register_static(node, pages)?;
 
             let n = config.ranges.len();
-            let mut inner = Inner {
+            let inner = Inner {
                 state: State::Unplugged,
                 reserved: empty_slots(n)?,
                 added: empty_slots(n)?,
                 group: Some(group),
                 tier: Some(tier),
             };
-            config.plug(&mut inner, online_type)?;
+            let guard = BlockGuard::new(&config, block)?;
 
+            // The guard is registered before any memory is added; the initial add runs once
+            // everything is in place, and a failure drops (unregisters, releases) it all.
             Ok(try_pin_init!(KmemDevice {
                 config,
+                guard <- MemoryNotifier::new(guard),
                 inner <- new_mutex!(inner, "KmemDevice::inner"),
-            }))
+            })
+            .pin_chain(move |this| this.initial_plug(online_type)))
         })
     }
 

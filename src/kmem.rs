@@ -20,9 +20,21 @@ mod ffi;
 mod memtier;
 #[allow(unsafe_code)]
 mod mhp;
+#[allow(unsafe_code)]
+mod notifier;
+#[allow(unsafe_code)]
+mod param;
 mod state;
 #[allow(unsafe_code)]
 mod sysfs;
+
+/// The `guard` module parameter: `off`, `owned` (default) or `always`, root-writable at run
+/// time through `/sys/module/kmem/parameters/guard`.
+// The expansion places a `kernel_param` with `#[link_section = "__param"]`.
+#[allow(unsafe_code)]
+mod guard_param {
+    crate::param::module_param_enum!(GUARD: crate::state::GuardMode = 1, c"guard", 0o644);
+}
 
 use kernel::{
     driver::Registration,

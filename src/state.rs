@@ -238,3 +238,85 @@ pub(crate) const fn on_failure(succeeded_so_far: usize) -> OnFailure {
         OnFailure::Abort
     }
 }
+
+/// Whether two inclusive ranges share at least one byte.
+pub(crate) const fn overlaps(a: Range, b: Range) -> bool {
+    a.start <= b.end && b.start <= a.end
+}
+
+/// The memory-block guard mode (module parameter `guard`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GuardMode {
+    /// Nothing is blocked (upstream 7.3 semantics); external transitions are only counted.
+    Off,
+    /// A device's blocks are guarded once a write to its `state` succeeded.
+    Owned,
+    /// Every bound device's blocks are guarded from probe on.
+    Always,
+}
+
+impl GuardMode {
+    /// All modes, in parameter order.
+    pub(crate) const ALL: [GuardMode; 3] = [GuardMode::Off, GuardMode::Owned, GuardMode::Always];
+
+    /// The parameter text.
+    pub(crate) const fn as_str(self) -> &'static str {
+        match self {
+            GuardMode::Off => "off",
+            GuardMode::Owned => "owned",
+            GuardMode::Always => "always",
+        }
+    }
+
+    /// Parses a mode with `sysfs_streq()` rules.
+    pub(crate) fn parse(buf: &[u8]) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|m| sysfs_streq(buf, m.as_str().as_bytes()))
+    }
+}
+
+/// A memory-block transition seen by the guard.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BlockEvent {
+    /// `MEM_GOING_ONLINE`: a block is about to be onlined; can be refused.
+    GoingOnline,
+    /// `MEM_GOING_OFFLINE`: a block is about to be offlined; can be refused.
+    GoingOffline,
+    /// Anything else (`MEM_ONLINE`, `MEM_OFFLINE`, `MEM_CANCEL_*`): informational.
+    Other,
+}
+
+/// What the guard does with a transition on one of the device's blocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GuardVerdict {
+    /// Part of the driver's own transition, or informational: let it through silently.
+    Pass,
+    /// An external transition that is allowed (counted).
+    Allow,
+    /// An external transition that is refused with `EBUSY` (counted and logged).
+    Refuse,
+}
+
+/// Decides on a transition of one of the device's blocks.
+///
+/// `own` is true when the transition runs in the task of a driver transition (its add or
+/// offline calls, including auto-onlining inside them); `owned` is the device's ownership.
+pub(crate) const fn guard_verdict(
+    mode: GuardMode,
+    owned: bool,
+    event: BlockEvent,
+    own: bool,
+) -> GuardVerdict {
+    if own {
+        return GuardVerdict::Pass;
+    }
+    match event {
+        BlockEvent::Other => GuardVerdict::Pass,
+        BlockEvent::GoingOnline | BlockEvent::GoingOffline => match mode {
+            GuardMode::Off => GuardVerdict::Allow,
+            GuardMode::Owned if !owned => GuardVerdict::Allow,
+            GuardMode::Owned | GuardMode::Always => GuardVerdict::Refuse,
+        },
+    }
+}

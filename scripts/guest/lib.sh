@@ -95,3 +95,23 @@ kmem_is_expected() {
 	t=$(cat /sys/module/kmem/taint 2>/dev/null) || return 1
 	case "$KMEM_RS_MODE:$t" in rust:*O* | none:*O* | c:) return 0 ;; *) diag "kmem taint '$t' in mode $KMEM_RS_MODE"; return 1 ;; esac
 }
+
+# split_two: with a 2 GiB dax0.0 (vm-run --dax=2G), make dax0.0 and dax0.1 of
+# 1 GiB each, both bound to kmem (blocks offline).
+split_two() {
+	local drv=/sys/bus/dax/drivers/kmem region
+	region=$(dirname "$(readlink -f $DAX_BASE/dax0.0)")/dax_region
+	echo dax0.0 >$drv/unbind || return 1
+	echo 0 >$DAX_BASE/dax0.0/size || return 1
+	echo $((1 << 30)) >$DAX_BASE/dax0.0/size || return 1
+	echo 1 >$region/create || return 1
+	echo $((1 << 30)) >$DAX_BASE/dax0.1/size || return 1
+	echo dax0.0 >$drv/bind || return 1
+	echo dax0.1 >$drv/bind || return 1
+}
+# set_blocks DAX STATE: write STATE to every block of DAX; prints the errno
+# names, one per block, collapsed ("8 EBUSY").
+set_blocks() {
+	local b
+	for b in $(dev_blocks "$1"); do write_errno $MEM_BASE/$b/state "$2"; echo; done | grep . | sort | uniq -c | awk '{printf "%s%s %s", (NR>1?", ":""), $1, $2}'
+}

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Memory notifiers: a callback for every memory-block online/offline transition.
+//!
+//! The callback runs under `device_hotplug_lock` and `mem_hotplug_lock`, synchronously from
+//! inside `online_pages()`/`offline_pages()` — including the ones a driver's own add or offline
+//! call makes — so it must never take a lock that is held across such a call.
+//!
+//! C header: [`include/linux/memory.h`](srctree/include/linux/memory.h)
+
+use crate::{
+    ffi,
+    state::{
+        BlockEvent,
+        Range, //
+    },
+};
+use core::marker::PhantomPinned;
+use kernel::{
+    container_of,
+    prelude::*,
+    task::Task,
+    types::Opaque, //
+};
+
+/// The verdict of a [`MemoryCallback`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// The transition does not concern us (`NOTIFY_DONE`).
+    Done,
+    /// Let it through (`NOTIFY_OK`).
+    Ok,
+    /// Refuse it; the writer of `memoryN/state` gets this error (`notifier_from_errno()`).
+    Refuse(Error),
+}
+
+impl Verdict {
+    fn to_raw(self) -> c_int {
+        const NOTIFY_DONE: c_int = 0x0000;
+        const NOTIFY_OK: c_int = 0x0001;
+        const NOTIFY_STOP_MASK: c_int = 0x8000;
+        match self {
+            Verdict::Done => NOTIFY_DONE,
+            Verdict::Ok => NOTIFY_OK,
+            Verdict::Refuse(e) => NOTIFY_STOP_MASK | (NOTIFY_OK - e.to_errno()),
+        }
+    }
+}
+
+/// A memory-block transition: the event and the physical range of the block(s).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Transition {
+    /// What happens.
+    pub(crate) event: BlockEvent,
+    /// The physical range concerned.
+    pub(crate) range: Range,
+}
+
+/// The handler of a [`MemoryNotifier`].
+pub(crate) trait MemoryCallback: Send + Sync {
+    /// Called for every memory-block transition in the system. Must decide without taking any
+    /// lock that is held across memory hotplug calls, and return [`Verdict::Done`] fast for
+    /// blocks it does not care about.
+    fn notify(&self, t: &Transition) -> Verdict;
+}
+
+/// An identifier of the current task, to recognise a transition started by this task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TaskId(usize);
+
+impl TaskId {
+    /// No task.
+    pub(crate) const NONE: TaskId = TaskId(0);
+
+    /// The current task.
+    pub(crate) fn current() -> Self {
+        TaskId(Task::current_raw() as usize)
+    }
+
+    /// The raw value, for an atomic.
+    pub(crate) const fn as_raw(self) -> usize {
+        self.0
+    }
+}
+
+/// A registered memory notifier calling `T::notify`.
+///
+/// # Invariants
+///
+/// `nb` is registered on the memory notifier chain from initialisation until drop, and its
+/// `notifier_call` is `Self::call`.
+#[pin_data(PinnedDrop)]
+pub(crate) struct MemoryNotifier<T: MemoryCallback> {
+    data: T,
+    #[pin]
+    nb: Opaque<ffi::notifier_block>,
+    #[pin]
+    _pin: PhantomPinned,
+}
+
+// SAFETY: The notifier block is only touched by the notifier chain, under its own lock; `T` is
+// `Send`.
+unsafe impl<T: MemoryCallback> Send for MemoryNotifier<T> {}
+// SAFETY: `&MemoryNotifier` only gives access to `&T`, and `T` is `Sync`.
+unsafe impl<T: MemoryCallback> Sync for MemoryNotifier<T> {}
+
+impl<T: MemoryCallback> MemoryNotifier<T> {
+    /// Registers a notifier for `data`; `data` is initialised before the first callback.
+    pub(crate) fn new(data: T) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            data,
+            nb <- Opaque::try_ffi_init(|nb: *mut ffi::notifier_block| {
+                // SAFETY: `nb` is valid for writes; it is pinned, and unregistered in `drop`.
+                unsafe {
+                    nb.write(ffi::notifier_block {
+                        notifier_call: Some(Self::call),
+                        next: core::ptr::null_mut(),
+                        priority: 0,
+                    });
+                    kernel::error::to_result(ffi::register_memory_notifier(nb))
+                }
+            }),
+            _pin: PhantomPinned,
+        })
+    }
+
+    /// The handler.
+    pub(crate) fn data(&self) -> &T {
+        &self.data
+    }
+
+    /// The notifier callback.
+    ///
+    /// # Safety
+    ///
+    /// Called by the memory notifier chain with `nb` registered by `new` (so embedded in a live
+    /// `Self`) and `arg` a `struct memory_notify`.
+    unsafe extern "C" fn call(
+        nb: *mut ffi::notifier_block,
+        action: c_ulong,
+        arg: *mut c_void,
+    ) -> c_int {
+        // SAFETY: `nb` is the `nb` field of a pinned `Self` that outlives its registration
+        // (type invariant); `Opaque` is transparent.
+        let this = unsafe { &*container_of!(nb.cast::<Opaque<ffi::notifier_block>>(), Self, nb) };
+        // SAFETY: The memory notifier chain passes a `struct memory_notify`.
+        let mn = unsafe { &*arg.cast::<ffi::memory_notify>() };
+        let event = match u32::try_from(action) {
+            Ok(ffi::memory_block_state_MEM_GOING_ONLINE) => BlockEvent::GoingOnline,
+            Ok(ffi::memory_block_state_MEM_GOING_OFFLINE) => BlockEvent::GoingOffline,
+            _ => BlockEvent::Other,
+        };
+        if mn.nr_pages == 0 {
+            return Verdict::Done.to_raw();
+        }
+        let shift = kernel::page::PAGE_SHIFT;
+        let start = (mn.start_pfn as u64) << shift;
+        let end = ((mn.start_pfn as u64).wrapping_add(mn.nr_pages as u64) << shift).wrapping_sub(1);
+        let t = Transition {
+            event,
+            range: Range { start, end },
+        };
+        this.data.notify(&t).to_raw()
+    }
+}
+
+#[pinned_drop]
+impl<T: MemoryCallback> PinnedDrop for MemoryNotifier<T> {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: By the type invariant `nb` is registered; after this returns no callback
+        // runs any more (the chain's rwsem waits for running ones).
+        unsafe { ffi::unregister_memory_notifier(self.nb.get()) };
+    }
+}
