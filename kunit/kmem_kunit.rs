@@ -225,6 +225,66 @@ mod tests {
     }
 
     #[test]
+    fn range_overlap() {
+        let a = r(100, 199);
+        assert!(overlaps(a, r(100, 199)));
+        assert!(overlaps(a, r(0, 100)));
+        assert!(overlaps(a, r(199, 300)));
+        assert!(overlaps(a, r(150, 150)));
+        assert!(overlaps(a, r(0, u64::MAX)));
+        assert!(!overlaps(a, r(0, 99)));
+        assert!(!overlaps(a, r(200, 300)));
+    }
+
+    #[test]
+    fn guard_mode_parse() {
+        for m in GuardMode::ALL {
+            assert_eq!(GuardMode::parse(m.as_str().as_bytes()), Some(m));
+        }
+        assert_eq!(GuardMode::parse(b"owned\n"), Some(GuardMode::Owned));
+        assert_eq!(GuardMode::parse(b"always\0x"), Some(GuardMode::Always));
+        for bad in [
+            &b""[..],
+            b"\n",
+            b"OFF",
+            b" off",
+            b"off ",
+            b"own",
+            b"owned\n\n",
+            b"on",
+        ] {
+            assert_eq!(GuardMode::parse(bad), None);
+        }
+    }
+
+    /// Every (mode, owned, event, own task) combination, written out.
+    #[test]
+    fn guard_verdict_table() {
+        use BlockEvent::*;
+        use GuardMode::*;
+        use GuardVerdict::*;
+        for mode in GuardMode::ALL {
+            for owned in [false, true] {
+                for event in [GoingOnline, GoingOffline, Other] {
+                    // The driver's own transitions and informational events always pass.
+                    assert_eq!(guard_verdict(mode, owned, event, true), Pass);
+                    if event == Other {
+                        assert_eq!(guard_verdict(mode, owned, event, false), Pass);
+                        continue;
+                    }
+                    let want = match (mode, owned) {
+                        (Off, _) => Allow,
+                        (Owned, false) => Allow,
+                        (Owned, true) => Refuse,
+                        (Always, _) => Refuse,
+                    };
+                    assert_eq!(guard_verdict(mode, owned, event, false), want);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn partial_failure_policy() {
         assert_eq!(on_failure(0), OnFailure::Abort);
         assert_eq!(on_failure(1), OnFailure::Continue);
