@@ -27,7 +27,13 @@ KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=1 \
 
 export PATH := /usr/lib/llvm-19/bin:$(PATH)
 
-.PHONY: all modules setup kernel check demo bench rustfmt rustfmtcheck clean
+.PHONY: all modules modules-debug setup kernel kernel-debug check check-debug demo bench \
+	rustfmt rustfmtcheck clean
+
+# The same sources built against the debug kernel (KASAN, kmemleak, ...), in a
+# copy under build/debug so that both builds can coexist.
+DEBUG_KDIR = $(shell $(SCRIPTS)/kernel.sh --variant=debug --print-dir)
+DEBUG_MDIR := $(CURDIR)/build/debug
 
 all: modules
 
@@ -39,6 +45,18 @@ setup:
 
 kernel: setup
 	$(SCRIPTS)/kernel.sh
+
+kernel-debug: setup
+	$(SCRIPTS)/kernel.sh --variant=debug
+
+modules-debug: kernel-debug
+	mkdir -p $(DEBUG_MDIR)
+	tar -c --exclude bindings_generated.rs --exclude '*.o' --exclude '*.ko' --exclude '*.mod*' \
+		--exclude '.*.cmd' --exclude '*.d' Kbuild src kunit | tar -x -C $(DEBUG_MDIR)
+	$(subst M=$(CURDIR),M=$(DEBUG_MDIR),$(subst -C $(KDIR),-C $(DEBUG_KDIR),$(KMAKE))) modules
+
+check-debug:
+	KMEM_DEBUG=1 $(SCRIPTS)/check.sh
 
 check:
 	$(SCRIPTS)/check.sh

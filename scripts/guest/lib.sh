@@ -115,3 +115,21 @@ set_blocks() {
 	local b
 	for b in $(dev_blocks "$1"); do write_errno $MEM_BASE/$b/state "$2"; echo; done | grep . | sort | uniq -c | awk '{printf "%s%s %s", (NR>1?", ":""), $1, $2}'
 }
+
+HOLD=/sys/kernel/debug/kmem_holdpage/control
+# hold START END MODE: load the helper and hold a page of [START, END].
+hold() {
+	[ -e $HOLD ] || insmod /test/kmem_holdpage.ko || return 1
+	echo "hold $1 $2 $3" >$HOLD && diag "$(cat $HOLD)"
+}
+release() { echo release >$HOLD && cat $HOLD; }
+# snapshot DAX: state, per-block state/zone and MemTotal, for exact comparison.
+snapshot() {
+	local b
+	echo "state=$(cat $DAX_BASE/$1/state) memtotal=$(memtotal_kb)"
+	for b in $(dev_blocks "$1"); do
+		echo "$b $(cat $MEM_BASE/$b/state) $(cat $MEM_BASE/$b/valid_zones)"
+	done
+}
+# now_us: microseconds since the epoch (bash's clock; busybox date has no %N).
+now_us() { echo "${EPOCHREALTIME/./}"; }

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kmem_holdpage: a test-only helper for the fault-injection suite of the Rust
+ * kmem driver.  Never loaded in production.
+ *
+ * It holds one page inside a chosen physical range (a dax device's memory),
+ * so that offlining that range cannot complete:
+ *
+ *   reserved   the page is also marked PageReserved: memory isolation refuses
+ *              it at once and offlining fails with -EBUSY ("unmovable page");
+ *   transient  the page is only allocated and held: it is not free, not on the
+ *              LRU and not movable, so offlining keeps retrying until the hold
+ *              is released or the offlining task gets a fatal signal (-EINTR).
+ *
+ * The page is filled with a pattern that is verified on release, to show that
+ * a failed unplug left its data alone.  It can also allocate, write and verify
+ * many pages on one node ("touch"), to show leaked memory is still usable.
+ *
+ * Control file /sys/kernel/debug/kmem_holdpage/control:
+ *   hold START END reserved|transient   (hex physical addresses, inclusive)
+ *   release
+ *   touch NID NR_PAGES
+ * Reading it reports the last result.
+ */
+#include <linux/debugfs.h>
+#include <linux/gfp.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#define MAX_TRIES (1UL << 18) /* 1 GiB of 4 KiB pages */
+
+static DEFINE_MUTEX(hold_lock);
+static struct page *held;
+static bool held_reserved;
+static char result[160];
+static struct dentry *dir;
+
+static u64 pattern(unsigned long pfn, unsigned int i)
+{
+	return ((u64)pfn << 20) ^ (0x6b6d656dULL * (i + 1));
+}
+
+static void fill(struct page *page)
+{
+	u64 *p = kmap_local_page(page);
+	unsigned int i;
+
+	for (i = 0; i < PAGE_SIZE / sizeof(u64); i++)
+		p[i] = pattern(page_to_pfn(page), i);
+	kunmap_local(p);
+}
+
+static bool intact(struct page *page)
+{
+	u64 *p = kmap_local_page(page);
+	unsigned int i;
+	bool ok = true;
+
+	for (i = 0; i < PAGE_SIZE / sizeof(u64); i++)
+		ok &= p[i] == pattern(page_to_pfn(page), i);
+	kunmap_local(p);
+	return ok;
+}
+
+static void release_held(void)
+{
+	bool ok;
+
+	if (!held)
+		return;
+	ok = intact(held);
+	if (held_reserved)
+		ClearPageReserved(held);
+	scnprintf(result, sizeof(result), "released pfn=%#lx data=%s\n",
+		  page_to_pfn(held), ok ? "intact" : "CORRUPT");
+	__free_page(held);
+	held = NULL;
+}
+
+static int hold(u64 start, u64 end, bool reserved)
+{
+	unsigned long spfn = PHYS_PFN(start), epfn = PHYS_PFN(end);
+	struct page **tmp;
+	unsigned long n = 0, i;
+	struct page *found = NULL;
+	int nid;
+
+	if (held || start > end || !pfn_valid(spfn))
+		return -EINVAL;
+	nid = pfn_to_nid(spfn);
+	tmp = kvmalloc_array(MAX_TRIES, sizeof(*tmp), GFP_KERNEL);
+	if (!tmp)
+		return -ENOMEM;
+	while (n < MAX_TRIES) {
+		struct page *page = alloc_pages_node(nid, GFP_HIGHUSER_MOVABLE | __GFP_THISNODE |
+						     __GFP_NOWARN | __GFP_NORETRY, 0);
+
+		if (!page)
+			break;
+		if (page_to_pfn(page) >= spfn && page_to_pfn(page) <= epfn) {
+			found = page;
+			break;
+		}
+		tmp[n++] = page;
+	}
+	for (i = 0; i < n; i++)
+		__free_page(tmp[i]);
+	kvfree(tmp);
+	if (!found) {
+		scnprintf(result, sizeof(result), "no page found in %#llx-%#llx\n", start, end);
+		return -ENOSPC;
+	}
+	fill(found);
+	if (reserved)
+		SetPageReserved(found);
+	held = found;
+	held_reserved = reserved;
+	scnprintf(result, sizeof(result), "held pfn=%#lx phys=%#llx mode=%s\n",
+		  page_to_pfn(found), (u64)PFN_PHYS(page_to_pfn(found)),
+		  reserved ? "reserved" : "transient");
+	return 0;
+}
+
+static int touch(int nid, unsigned long nr)
+{
+	struct page **pages;
+	unsigned long i, got = 0, good = 0;
+
+	if (nid < 0 || nid >= MAX_NUMNODES || !node_online(nid) || !nr || nr > MAX_TRIES)
+		return -EINVAL;
+	pages = kvmalloc_array(nr, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+	for (i = 0; i < nr; i++) {
+		pages[i] = alloc_pages_node(nid, GFP_HIGHUSER_MOVABLE | __GFP_THISNODE |
+					    __GFP_NOWARN | __GFP_NORETRY, 0);
+		if (!pages[i])
+			break;
+		got++;
+		fill(pages[i]);
+	}
+	for (i = 0; i < got; i++) {
+		good += intact(pages[i]);
+		__free_page(pages[i]);
+	}
+	kvfree(pages);
+	scnprintf(result, sizeof(result), "touched node=%d pages=%lu verified=%lu\n", nid, got, good);
+	return 0;
+}
+
+static ssize_t control_write(struct file *file, const char __user *ubuf, size_t len, loff_t *ppos)
+{
+	char buf[96], mode[16];
+	unsigned long long start, end;
+	unsigned long nr;
+	int nid, rc;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	mutex_lock(&hold_lock);
+	if (sscanf(buf, "hold %llx %llx %15s", &start, &end, mode) == 3 &&
+	    (!strcmp(mode, "reserved") || !strcmp(mode, "transient"))) {
+		rc = hold(start, end, !strcmp(mode, "reserved"));
+	} else if (sysfs_streq(buf, "release")) {
+		release_held();
+		rc = 0;
+	} else if (sscanf(buf, "touch %d %lu", &nid, &nr) == 2) {
+		rc = touch(nid, nr);
+	} else {
+		rc = -EINVAL;
+	}
+	mutex_unlock(&hold_lock);
+	return rc ? rc : len;
+}
+
+static ssize_t control_read(struct file *file, char __user *ubuf, size_t len, loff_t *ppos)
+{
+	char buf[sizeof(result)];
+
+	mutex_lock(&hold_lock);
+	strscpy(buf, result, sizeof(buf));
+	mutex_unlock(&hold_lock);
+	return simple_read_from_buffer(ubuf, len, ppos, buf, strlen(buf));
+}
+
+static const struct file_operations control_fops = {
+	.owner = THIS_MODULE,
+	.read = control_read,
+	.write = control_write,
+};
+
+static int __init holdpage_init(void)
+{
+	strscpy(result, "none\n", sizeof(result));
+	dir = debugfs_create_dir("kmem_holdpage", NULL);
+	debugfs_create_file("control", 0600, dir, NULL, &control_fops);
+	return 0;
+}
+
+static void __exit holdpage_exit(void)
+{
+	debugfs_remove_recursive(dir);
+	mutex_lock(&hold_lock);
+	release_held();
+	mutex_unlock(&hold_lock);
+}
+
+module_init(holdpage_init);
+module_exit(holdpage_exit);
+MODULE_DESCRIPTION("Test helper for the Rust kmem driver: hold a page of a dax device's memory");
+MODULE_LICENSE("GPL");

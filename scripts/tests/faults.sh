@@ -1,0 +1,73 @@
+# SPDX-License-Identifier: GPL-2.0
+# Guest: fault injection with kmem_holdpage.ko.  Argument:
+#   rollback     a reserved (unmovable) page makes unplug fail; nothing changes
+#   multirange   the same with the hold in the second of two ranges
+#   signal       a transient hold makes unplug retry; SIGKILL ends it, rolled back
+#   release      a transient hold released while unplug retries: unplug completes
+. /test/lib.sh
+DAX=dax0.0
+ST=$DAX_BASE/$DAX/state
+DRV=/sys/bus/dax/drivers/kmem
+MIB=$((1 << 20))
+
+if [ "$1" = multirange ]; then
+	REGION=$(dirname "$(readlink -f $DAX_BASE/$DAX)")/dax_region
+	echo $DAX >$DRV/unbind
+	echo 0 >$DAX_BASE/$DAX/size
+	echo $((256 * MIB)) >$DAX_BASE/$DAX/size
+	echo 1 >$REGION/create
+	echo $((256 * MIB)) >$DAX_BASE/dax0.1/size
+	echo $((512 * MIB)) >$DAX_BASE/$DAX/size
+	echo $DAX >$DRV/bind
+	expect_eq "two ranges" "0x120000000" "$(cat $DAX_BASE/$DAX/mapping1/start)"
+fi
+expect_eq "unplugged" OK "$(write_errno $ST unplugged)"
+expect_eq "online_movable" OK "$(write_errno $ST online_movable)"
+before=$(snapshot $DAX)
+
+case $1 in
+rollback | multirange)
+	if [ "$1" = multirange ]; then range="0x120000000 0x12fffffff"; else range="0x100000000 0x13fffffff"; fi
+	check "hold a reserved page in $range" hold $range reserved
+	dmesg -c >/dev/null
+	e=$(write_errno $ST unplugged)
+	expect_eq "unplug fails with the mm core's EBUSY" EBUSY "$e"
+	expect_eq "state, every block's state and zone, MemTotal: exactly as before" "$before" "$(snapshot $DAX)"
+	[ "$1" = multirange ] && expect_eq "first range back online in ZONE_MOVABLE, both ranges present" \
+		"2 4 online/Movable" "$(kmem_ram_count) $(block_summary $DAX)"
+	check "failure logged" dmesg_has "kmem $DAX: hotremove failed, device left online: -16"
+	expect_eq "the held page still reads the same data" intact "$(release | sed -nE 's/.*data=([a-zA-Z]+).*/\1/p')"
+	expect_eq "after release, unplug succeeds" OK "$(write_errno $ST unplugged)"
+	expect_eq "nothing left" "0 0 blocks" "$(kmem_ram_count) $(block_summary $DAX)"
+	;;
+signal | release)
+	check "hold a transient page" hold 0x100000000 0x13fffffff transient
+	t0=$(now_us)
+	( echo unplugged >$ST ) 2>/tmp/err &
+	w=$!
+	sleep 2
+	check "unplug keeps retrying after 2 s" [ -d /proc/$w ]
+	if [ "$1" = signal ]; then
+		k0=$(now_us)
+		kill -9 $w
+		wait $w
+		k1=$(now_us)
+		ms=$(((k1 - k0) / 1000))
+		diag "SIGKILL to exit: $ms ms"
+		echo "SIGNAL-ABORT-MS $ms"
+		check "the writer ended within 5 s of SIGKILL ($ms ms)" [ "$ms" -lt 5000 ]
+		expect_eq "full rollback: state, blocks, zones, MemTotal as before" "$before" "$(snapshot $DAX)"
+		expect_eq "held page intact" intact "$(release | sed -nE 's/.*data=([a-zA-Z]+).*/\1/p')"
+		expect_eq "unplug succeeds afterwards" OK "$(write_errno $ST unplugged)"
+	else
+		release >/dev/null
+		wait $w
+		rc=$?
+		ms=$((($(now_us) - t0) / 1000))
+		diag "unplug completed $ms ms after it started"
+		expect_eq "unplug completed once the hold was released" 0 "$rc"
+		expect_eq "state unplugged, nothing left" "unplugged 0 blocks" "$(cat $ST) $(block_summary $DAX)"
+	fi
+	;;
+esac
+finish
