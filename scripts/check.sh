@@ -8,6 +8,8 @@
 # failure.
 #
 #   KMEM_CHECK_ONLY=REGEX   run only the guest runs whose name matches
+#   KMEM_DEBUG=1            (make check-debug) run every guest suite on the debug kernel
+#   KMEM_NO_DEBUG=1         skip the debug-kernel subset of make check
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -47,6 +49,10 @@ else
 	fail "build (log: $LOGDIR/build.log)"
 	tail -n 30 "$LOGDIR/build.log"
 	finish
+fi
+if [ -n "${KMEM_DEBUG:-}" ]; then
+	export KMEM_NO_DEBUG=1 KMEM_VM_TIMEOUT=${KMEM_VM_TIMEOUT:-1200}
+	make -s modules-debug >"$LOGDIR/build-debug.log" 2>&1 || { fail "debug build (log: $LOGDIR/build-debug.log)"; finish; }
 fi
 echo "# setup and build: $(($(date +%s) - t0)) s"
 
@@ -94,6 +100,7 @@ run() {
 	shift
 	if [ -n "${KMEM_CHECK_ONLY:-}" ] && ! [[ $name =~ $KMEM_CHECK_ONLY ]]; then return 0; fi
 	local out=$LOGDIR/$name-$mode.txt rc
+	[ -n "${KMEM_DEBUG:-}" ] && opts+=(--debug)
 	# The parity suites compare with upstream semantics: the Rust driver runs them with
 	# guard=off (its default, owned, refuses external transitions after a state write,
 	# which the suites' desync steps do on purpose). The guard suites set it themselves.
@@ -131,7 +138,9 @@ differential() {
 kunit() {
 	[ -n "${KMEM_CHECK_ONLY:-}" ] && ! [[ kunit =~ $KMEM_CHECK_ONLY ]] && return 0
 	local out=$LOGDIR/kunit.txt ktap=$LOGDIR/kunit.ktap res
-	if ! "$here/vm-run" --kmem=none --append="kunit.enable=1 kunit.autorun=1" \
+	local dbg=()
+	[ -n "${KMEM_DEBUG:-}" ] && dbg=(--debug)
+	if ! "$here/vm-run" --kmem=none "${dbg[@]}" --append="kunit.enable=1 kunit.autorun=1" \
 		"$here/tests/kunit.sh" >"$out" 2>&1; then
 		fail "kunit: guest run failed ($out)"
 		return
@@ -184,7 +193,39 @@ for m in owned always off switch; do
 	run guard-$m rust --dax=2G -- "$T/guard.sh" $m
 done
 run race rust -- "$T/race.sh" 20
-grep -h '^RACE-COUNTS' "$LOGDIR"/race-rust.txt 2>/dev/null | sed 's/^/# /'
+
+# Fault injection (kunit/kmem_holdpage.ko), against both drivers.
+for f in rollback multirange signal release; do
+	for mode in rust c; do
+		run faults-$f $mode -- "$T/faults.sh" $f
+	done
+done
+# Adversarial runs of the Rust driver: reload cycles, fuzzing, concurrency, permissions.
+gcc -static -O2 -Wall -o "$repo/build/kmem-fuzz" "$here/guest/kmem-fuzz.c" ||
+	fail "build the guest fuzzer"
+run reload rust -- "$T/reload.sh" 50
+run fuzz rust --file="$repo/build/kmem-fuzz" -- "$T/fuzz.sh" 100000
+run stress rust -- "$T/stress.sh" "${KMEM_STRESS_SECS:-60}"
+run perms rust -- "$T/perms.sh"
+
+# The debug kernel (KASAN, kmemleak with a scan after every scenario, lockdep,
+# DEBUG_OBJECTS, ...) on the scenarios most likely to corrupt or leak memory.
+# make check-debug runs every suite on it instead.
+if [ -z "${KMEM_NO_DEBUG:-}" ]; then
+	if make -s modules-debug >"$LOGDIR/build-debug.log" 2>&1; then
+		pass "build the debug kernel and modules"
+		export KMEM_VM_TIMEOUT=${KMEM_VM_TIMEOUT:-1200}
+		run debug-unbind rust --debug -- "$T/unbind.sh"
+		run debug-kselftest-unbind rust --debug -- "$T/kselftest.sh" unbind
+		run debug-faults-rollback rust --debug -- "$T/faults.sh" multirange
+		run debug-faults-signal rust --debug -- "$T/faults.sh" signal
+		run debug-reload rust --debug -- "$T/reload.sh" 20
+		run debug-stress rust --debug -- "$T/stress.sh" 60
+	else
+		fail "build the debug kernel and modules (log: $LOGDIR/build-debug.log)"
+	fi
+fi
+grep -h -E '^(RACE|FUZZ|STRESS|RELOAD|SIGNAL)' "$LOGDIR"/*.txt 2>/dev/null | sed 's/^/# /'
 
 echo "# total: $(($(date +%s) - t0)) s"
 finish
