@@ -8,6 +8,10 @@
 #   make CLIPPY=1        the same, with clippy
 #   make check           install, build, run every test (KUnit + guest); ends "N passed, N failed"
 #   make demo            boot a guest and show the device's life, step by step
+#   make check-debug     every guest suite on the debug kernel (KASAN, kmemleak, ...)
+#   make bench           Rust vs C timings; results in Documentation/bench/
+#   make install         install kmem.ko under /lib/modules/<release>/updates (INSTALL_MOD_PATH
+#                        and KDIR honoured) with a depmod override, and run depmod
 #   make setup | kernel  only install the toolchain / only build the kernel
 #   make rustfmt | rustfmtcheck | clean
 
@@ -27,7 +31,7 @@ KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=1 \
 
 export PATH := /usr/lib/llvm-19/bin:$(PATH)
 
-.PHONY: all modules modules-debug setup kernel kernel-debug check check-debug demo bench \
+.PHONY: all modules modules-debug install setup kernel kernel-debug check check-debug demo bench \
 	rustfmt rustfmtcheck clean
 
 # The same sources built against the debug kernel (KASAN, kmemleak, ...), in a
@@ -39,6 +43,19 @@ all: modules
 
 modules: $(KDIR_DEP)
 	$(KMAKE) W=1 modules
+
+KRELEASE = $(shell cat $(KDIR)/include/config/kernel.release)
+MODDIR = $(INSTALL_MOD_PATH)/lib/modules/$(KRELEASE)
+
+# Only kmem.ko: the KUnit and test-helper modules are never installed.
+install: modules
+	install -D -m 644 kmem.ko $(MODDIR)/updates/kmem.ko
+	install -D -m 644 scripts/install/kmem-rs.conf $(INSTALL_MOD_PATH)/etc/depmod.d/kmem-rs.conf
+	@if [ -f $(MODDIR)/modules.order ]; then \
+		depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KRELEASE); \
+	else \
+		echo "note: $(MODDIR) has no module tree; run depmod $(KRELEASE) where it is installed"; \
+	fi
 
 setup:
 	$(SCRIPTS)/setup.sh
@@ -63,6 +80,9 @@ check:
 
 demo:
 	$(SCRIPTS)/demo.sh
+
+bench:
+	$(SCRIPTS)/bench.sh
 
 rustfmt:
 	rustfmt --edition 2021 --config-path $(CURDIR)/.rustfmt.toml src/*.rs kunit/*.rs

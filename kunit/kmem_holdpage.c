@@ -32,7 +32,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
-#define MAX_TRIES (1UL << 18) /* 1 GiB of 4 KiB pages */
+#define MAX_TRIES BIT(18) /* 1 GiB of 4 KiB pages */
 
 static DEFINE_MUTEX(hold_lock);
 static struct page *held;
@@ -149,7 +149,8 @@ static int touch(int nid, unsigned long nr)
 		__free_page(pages[i]);
 	}
 	kvfree(pages);
-	scnprintf(result, sizeof(result), "touched node=%d pages=%lu verified=%lu\n", nid, got, good);
+	scnprintf(result, sizeof(result), "touched node=%d pages=%lu verified=%lu\n",
+		  nid, got, good);
 	return 0;
 }
 

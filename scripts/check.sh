@@ -88,6 +88,12 @@ gate "rustfmt --check (kernel .rustfmt.toml)" make -s rustfmtcheck
 gate "make CLIPPY=1: no warnings" clippy_clean
 gate "driver layer has no unsafe/bindings" driver_has_no_unsafe
 gate "every unsafe block has a SAFETY comment" safety_comments
+checkpatch_clean() {
+	"$KSRC/scripts/checkpatch.pl" --no-tree --strict --quiet -f src/glue.c src/glue.h \
+		src/bindings_helper.h kunit/kmem_holdpage.c scripts/guest/kmem-fuzz.c \
+		scripts/guest/kmem-bench.c Kbuild Kconfig
+}
+gate "checkpatch.pl --strict: C, Kbuild and Kconfig files" checkpatch_clean
 
 # --- guest runs ------------------------------------------------------------------------------
 # run NAME MODE [vm-run options] -- SCRIPT [ARGS]: count the KTAP-like lines of one
@@ -207,6 +213,17 @@ run reload rust -- "$T/reload.sh" 50
 run fuzz rust --file="$repo/build/kmem-fuzz" -- "$T/fuzz.sh" 100000
 run stress rust -- "$T/stress.sh" "${KMEM_STRESS_SECS:-60}"
 run perms rust -- "$T/perms.sh"
+run debugfs rust -- "$T/debugfs.sh"
+
+# The install path: `make install` into a staging root, copied into a guest
+# whose modules include the in-tree C kmem.ko; Debian's kmod must pick ours.
+rm -rf "$repo/build/staging"
+if make -s install INSTALL_MOD_PATH="$repo/build/staging" >"$LOGDIR/install.log" 2>&1; then
+	pass "make install into a staging root"
+	run install c --no-load --file="$repo/build/staging" -- "$T/install.sh"
+else
+	fail "make install (log: $LOGDIR/install.log)"
+fi
 
 # The debug kernel (KASAN, kmemleak with a scan after every scenario, lockdep,
 # DEBUG_OBJECTS, ...) on the scenarios most likely to corrupt or leak memory.

@@ -9,6 +9,7 @@
 
 use crate::{
     dax,
+    debug,
     memtier::NodeMemoryType,
     mhp::{
         self,
@@ -35,6 +36,7 @@ use crate::{
         OnFailure,
         OnlineType,
         Range,
+        Request,
         Sizes,
         State, //
     },
@@ -61,6 +63,7 @@ use kernel::{
             Relaxed,
             Release, //
         },
+        Arc,
         Mutex, //
     },
     time::{
@@ -115,6 +118,8 @@ struct Inner {
     group: Option<MemoryGroup>,
     /// The node's memory-tier association; `None` once leaked or released by unbind.
     tier: Option<NodeMemoryType>,
+    /// Time spent inside memory hotplug calls by the current transition.
+    mm_ns: u64,
 }
 
 /// The memory-block guard of one device: sees every block transition in the system and
@@ -128,13 +133,10 @@ struct BlockGuard {
     ranges: KVec<Range>,
     /// log2 of the memory block size, for block numbers in messages.
     block_shift: u32,
-    /// Set by the first successful write to `state`; cleared only by unbind (drop).
-    owned: AtomicFlag,
+    /// Ownership and counters, shared with the debugfs view.
+    view: Arc<View>,
     /// The task running the driver's own transition, or `TaskId::NONE`.
     transition_task: Atomic<usize>,
-    /// External transitions let through and refused.
-    allowed: Atomic<u64>,
-    refused: Atomic<u64>,
     /// Rate limit of the refusal message: time of the last line, refusals not logged since.
     created: Instant<Monotonic>,
     last_log_ns: Atomic<i64>,
@@ -151,7 +153,7 @@ impl Drop for TransitionMark<'_> {
 }
 
 impl BlockGuard {
-    fn new(config: &Config, block_size: u64) -> Result<Self> {
+    fn new(config: &Config, view: Arc<View>) -> Result<Self> {
         let mut ranges = KVec::with_capacity(config.ranges.len(), GFP_KERNEL)?;
         for r in config.ranges.iter().flatten() {
             ranges.push(*r, GFP_KERNEL)?;
@@ -159,11 +161,9 @@ impl BlockGuard {
         Ok(Self {
             dev: config.dev.clone(),
             ranges,
-            block_shift: block_size.trailing_zeros(),
-            owned: AtomicFlag::new(false),
+            block_shift: view.block_shift,
+            view,
             transition_task: Atomic::new(TaskId::NONE.as_raw()),
-            allowed: Atomic::new(0),
-            refused: Atomic::new(0),
             created: Instant::now(),
             last_log_ns: Atomic::new(i64::MIN),
             suppressed: Atomic::new(0),
@@ -214,10 +214,10 @@ impl MemoryCallback for BlockGuard {
         }
         let own = self.transition_task.load(Acquire) == TaskId::current().as_raw();
         let mode = guard_mode();
-        match state::guard_verdict(mode, self.owned.load(Acquire), t.event, own) {
+        match state::guard_verdict(mode, self.view.owned.load(Acquire), t.event, own) {
             GuardVerdict::Pass => Verdict::Ok,
             GuardVerdict::Allow => {
-                self.allowed.fetch_add(1, Relaxed);
+                self.view.allowed.fetch_add(1, Relaxed);
                 dev_dbg!(
                     self.dev,
                     "guard: external transition of memory{} allowed (guard={})\n",
@@ -227,7 +227,7 @@ impl MemoryCallback for BlockGuard {
                 Verdict::Ok
             }
             GuardVerdict::Refuse => {
-                self.refused.fetch_add(1, Relaxed);
+                self.view.refused.fetch_add(1, Relaxed);
                 self.log_refusal(t, mode);
                 Verdict::Refuse(EBUSY)
             }
@@ -235,14 +235,145 @@ impl MemoryCallback for BlockGuard {
     }
 }
 
+/// What the guard, the transitions and the debugfs view share about a device: immutable facts
+/// and atomics, readable without the state mutex.
+struct View {
+    /// The block-aligned ranges by mapping index, as in [`Config`].
+    ranges: KVec<Option<Range>>,
+    block_shift: u32,
+    /// The current state ([`encode_state`]), mirrored for readers without the mutex.
+    state: Atomic<u32>,
+    /// Set by the first successful write to `state`; cleared only by unbind (drop).
+    owned: AtomicFlag,
+    /// External transitions of the device's blocks let through and refused by the guard.
+    allowed: Atomic<u64>,
+    refused: Atomic<u64>,
+    /// Completed `state` writes that changed something.
+    transitions: Atomic<u64>,
+    /// The last `state` write: request ([`encode_request`]), result (0 or -errno), total time
+    /// and the part of it spent inside the memory hotplug calls.
+    last_request: Atomic<u32>,
+    last_result: Atomic<i32>,
+    last_total_ns: Atomic<u64>,
+    last_mm_ns: Atomic<u64>,
+}
+
+const fn encode_state(s: State) -> u32 {
+    match s {
+        State::Unplugged => 0,
+        State::Plugged(t) => 1 + t.as_mmop(),
+    }
+}
+
+fn decode_state(v: u32) -> Option<State> {
+    match v {
+        0 => Some(State::Unplugged),
+        v => OnlineType::from_mmop(v - 1).map(State::Plugged),
+    }
+}
+
+/// 0: none yet; 1: unplugged; 2 + mmop: an online type.
+const fn encode_request(r: Request) -> u32 {
+    match r {
+        Request::Unplug => 1,
+        Request::Plug(t) => 2 + t.as_mmop(),
+    }
+}
+
+fn request_name(v: u32) -> &'static str {
+    match v {
+        0 => "none",
+        1 => "unplugged",
+        v => OnlineType::from_mmop(v - 2).map_or("?", OnlineType::as_str),
+    }
+}
+
+impl View {
+    fn new(ranges: &[Option<Range>], block_shift: u32) -> Result<Arc<Self>> {
+        let mut copy = KVec::with_capacity(ranges.len(), GFP_KERNEL)?;
+        copy.extend_from_slice(ranges, GFP_KERNEL)?;
+        Ok(Arc::new(
+            Self {
+                ranges: copy,
+                block_shift,
+                state: Atomic::new(encode_state(State::Unplugged)),
+                owned: AtomicFlag::new(false),
+                allowed: Atomic::new(0),
+                refused: Atomic::new(0),
+                transitions: Atomic::new(0),
+                last_request: Atomic::new(0),
+                last_result: Atomic::new(0),
+                last_total_ns: Atomic::new(0),
+                last_mm_ns: Atomic::new(0),
+            },
+            GFP_KERNEL,
+        )?)
+    }
+}
+
+/// Renders `/sys/kernel/debug/kmem/daxX.Y`.
+fn show_view(v: &Arc<View>, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
+    let state = decode_state(v.state.load(Relaxed)).map_or("?", State::as_str);
+    writeln!(f, "state: {}", state)?;
+    writeln!(
+        f,
+        "owned: {} (guard={})",
+        if v.owned.load(Relaxed) { "yes" } else { "no" },
+        guard_mode().as_str()
+    )?;
+    writeln!(
+        f,
+        "external transitions: allowed {}, refused {}",
+        v.allowed.load(Relaxed),
+        v.refused.load(Relaxed)
+    )?;
+    for (i, r) in v.ranges.iter().enumerate() {
+        let Some(r) = r else {
+            writeln!(f, "mapping{}: too small, not used", i)?;
+            continue;
+        };
+        writeln!(f, "mapping{}: {:#x}-{:#x}", i, r.start, r.end)?;
+        let mut addr = r.start;
+        while addr <= r.end {
+            let zone = mhp::zone_name(addr);
+            let zone = zone.map_or(Ok("offline or absent"), CStr::to_str);
+            writeln!(
+                f,
+                "  memory{}: {}",
+                addr >> v.block_shift,
+                zone.map_err(|_| kernel::fmt::Error)?
+            )?;
+            addr = match addr.checked_add(1u64 << v.block_shift) {
+                Some(a) => a,
+                None => break,
+            };
+        }
+    }
+    let total = v.last_total_ns.load(Relaxed);
+    let mm = v.last_mm_ns.load(Relaxed);
+    writeln!(f, "transitions: {}", v.transitions.load(Relaxed))?;
+    writeln!(
+        f,
+        "last: request={} result={} total_ns={} mm_ns={} driver_ns={}",
+        request_name(v.last_request.load(Relaxed)),
+        v.last_result.load(Relaxed),
+        total,
+        mm,
+        total.saturating_sub(mm)
+    )
+}
+
 /// Per-device data of a bound dax device.
 #[pin_data]
 pub(crate) struct KmemDevice {
     config: Config,
+    view: Arc<View>,
     #[pin]
     guard: MemoryNotifier<BlockGuard>,
     #[pin]
     inner: Mutex<Inner>,
+    /// `/sys/kernel/debug/kmem/daxX.Y`, if debugfs is available.
+    _debugfs: debug::DeviceFile<Arc<View>>,
 }
 
 impl Config {
@@ -287,6 +418,7 @@ impl Config {
             reserved,
             added,
             group,
+            mm_ns,
             ..
         } = inner;
         let group = group.as_ref().ok_or(ENODEV)?;
@@ -294,13 +426,16 @@ impl Config {
         for (i, slot) in reserved.iter_mut().enumerate() {
             let Some(res) = slot.take() else { continue };
             let range = res.range();
-            match mhp::add_memory_driver_managed(
+            let t0 = Instant::<Monotonic>::now();
+            let result = mhp::add_memory_driver_managed(
                 group,
                 res,
                 &self.ram_name,
                 self.memmap_on_memory,
                 online_type,
-            ) {
+            );
+            *mm_ns = mm_ns.saturating_add(elapsed_ns(&t0));
+            match result {
                 Ok(mem) => {
                     added[i] = Some(mem);
                     count += 1;
@@ -337,7 +472,10 @@ impl Config {
     ///
     /// On failure every block is back in its previous state and nothing is released.
     fn unplug(&self, inner: &mut Inner) -> Result {
-        if let Err(e) = mhp::offline_and_remove_memory_ranges(&mut inner.added) {
+        let t0 = Instant::<Monotonic>::now();
+        let result = mhp::offline_and_remove_memory_ranges(&mut inner.added);
+        inner.mm_ns = inner.mm_ns.saturating_add(elapsed_ns(&t0));
+        if let Err(e) = result {
             dev_err!(
                 self.dev,
                 "hotremove failed, device left online: {}\n",
@@ -367,6 +505,13 @@ impl Config {
                     r.start,
                     r.end
                 );
+                crate::debug::record_leak(fmt!(
+                    "{} mapping{}: {:#x}-{:#x}",
+                    self.dev.name(),
+                    i,
+                    r.start,
+                    r.end
+                ));
                 *slot = Some(mem);
                 stuck = true;
             }
@@ -394,16 +539,30 @@ impl KmemDevice {
     ///
     /// A successful write makes the device owned by this interface (see [`GuardMode`]).
     fn store_state(&self, buf: &[u8]) -> Result {
+        let t0 = Instant::<Monotonic>::now();
         let request = state::parse_request(buf)?;
         let mut inner = self.inner.lock();
-        let guard = self.guard.data();
-        let _mark = guard.mark();
-        match state::plan(inner.state, request)? {
-            Action::Nothing => {}
-            Action::HotRemove => self.config.unplug(&mut inner)?,
-            Action::HotAdd(online_type) => self.config.plug(&mut inner, online_type)?,
+        let _mark = self.guard.data().mark();
+        inner.mm_ns = 0;
+        let result = match state::plan(inner.state, request) {
+            Ok(Action::Nothing) => Ok(false),
+            Ok(Action::HotRemove) => self.config.unplug(&mut inner).map(|()| true),
+            Ok(Action::HotAdd(t)) => self.config.plug(&mut inner, t).map(|()| true),
+            Err(e) => Err(e),
+        };
+        let v = &self.view;
+        v.state.store(encode_state(inner.state), Relaxed);
+        v.last_request.store(encode_request(request), Relaxed);
+        v.last_result.store(
+            result.as_ref().map_or_else(|e| e.to_errno(), |_| 0),
+            Relaxed,
+        );
+        v.last_mm_ns.store(inner.mm_ns, Relaxed);
+        v.last_total_ns.store(elapsed_ns(&t0), Relaxed);
+        if result? {
+            v.transitions.fetch_add(1, Relaxed);
         }
-        guard.owned.store(true, Release);
+        v.owned.store(true, Release);
         Ok(())
     }
 
@@ -411,7 +570,9 @@ impl KmemDevice {
     fn initial_plug(&self, online_type: OnlineType) -> Result {
         let mut inner = self.inner.lock();
         let _mark = self.guard.data().mark();
-        self.config.plug(&mut inner, online_type)
+        self.config.plug(&mut inner, online_type)?;
+        self.view.state.store(encode_state(inner.state), Relaxed);
+        Ok(())
     }
 
     /// The current state.
@@ -462,6 +623,11 @@ fn read_config(ddev: &dax::Device<Core<'_>>, block: u64) -> Result<(Config, u64)
     Ok((config, sizes.usable))
 }
 
+/// Nanoseconds since `t0`.
+fn elapsed_ns(t0: &Instant<Monotonic>) -> u64 {
+    u64::try_from(t0.elapsed().as_nanos()).unwrap_or(0)
+}
+
 /// A `KVec` of `n` empty slots.
 fn empty_slots<T>(n: usize) -> Result<KVec<Option<T>>> {
     let mut v = KVec::with_capacity(n, GFP_KERNEL)?;
@@ -506,15 +672,20 @@ impl dax::Driver for KmemDriver {
                 added: empty_slots(n)?,
                 group: Some(group),
                 tier: Some(tier),
+                mm_ns: 0,
             };
-            let guard = BlockGuard::new(&config, block)?;
+            let view = View::new(&config.ranges, block.trailing_zeros())?;
+            let guard = BlockGuard::new(&config, view.clone())?;
+            let debugfs = debug::device_file(config.dev.name(), view.clone(), &show_view)?;
 
             // The guard is registered before any memory is added; the initial add runs once
             // everything is in place, and a failure drops (unregisters, releases) it all.
             Ok(try_pin_init!(KmemDevice {
                 config,
+                view,
                 guard <- MemoryNotifier::new(guard),
                 inner <- new_mutex!(inner, "KmemDevice::inner"),
+                _debugfs: debugfs,
             })
             .pin_chain(move |this| this.initial_plug(online_type)))
         })
@@ -523,6 +694,7 @@ impl dax::Driver for KmemDriver {
     fn unbind(_ddev: &dax::Device<Core<'_>>, this: Pin<&KmemDevice>) {
         let mut inner = this.inner.lock();
         this.config.remove_all(&mut inner);
+        this.view.state.store(encode_state(inner.state), Relaxed);
     }
 }
 

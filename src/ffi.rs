@@ -33,7 +33,7 @@
 mod generated {
     use kernel::bindings::*;
     use kernel::ffi;
-    include!("bindings_generated.rs");
+    include!(env!("KMEM_RS_BINDINGS"));
 }
 
 pub(crate) use generated::*;

@@ -29,6 +29,13 @@ struct range kmem_glue_memory_block_aligned_range(const struct range *range)
 	return memory_block_aligned_range(range);
 }
 
+const char *kmem_glue_pfn_zone_name(unsigned long pfn)
+{
+	struct page *page = pfn_to_online_page(pfn);
+
+	return page ? page_zone(page)->name : NULL;
+}
+
 void kmem_glue_init_list_head(struct list_head *list)
 {
 	INIT_LIST_HEAD(list);

@@ -25,4 +25,13 @@ struct range kmem_glue_memory_block_aligned_range(const struct range *range);
  */
 void kmem_glue_init_list_head(struct list_head *list);
 
+/**
+ * kmem_glue_pfn_zone_name() - name of the zone of an online pfn
+ * @pfn: page frame number
+ *
+ * Return: page_zone(pfn_to_online_page(@pfn))->name, or NULL if @pfn is not
+ * online.  For the debugfs view only.
+ */
+const char *kmem_glue_pfn_zone_name(unsigned long pfn);
+
 #endif /* KMEM_GLUE_H */

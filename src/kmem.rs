@@ -13,6 +13,8 @@
 
 #[allow(unsafe_code)]
 mod dax;
+#[allow(unsafe_code)]
+mod debug;
 mod driver;
 #[allow(unsafe_code)]
 mod ffi;
@@ -48,21 +50,24 @@ use kernel::{
 const MODULE_NAME: &CStr = <LocalModule as kernel::ModuleMetadata>::NAME;
 
 /// The module's state. Fields are dropped in declaration order: the driver is unregistered
-/// (every device unbound) before the memory types are put.
+/// (every device unbound) before the memory types are put and the debugfs root is removed.
 #[pin_data]
 struct KmemModule {
     #[pin]
     _driver: Registration<dax::Adapter<driver::KmemDriver>>,
     _types: memtier::TypeCache,
+    _debugfs: debug::Root,
 }
 
 impl InPlaceModule for KmemModule {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         pin_init::pin_init_scope(move || {
             let types = memtier::TypeCache::new()?;
+            let debugfs = debug::Root::new()?;
             Ok(try_pin_init!(Self {
                 _driver <- Registration::new(MODULE_NAME, module),
                 _types: types,
+                _debugfs: debugfs,
             }))
         })
     }

@@ -317,3 +317,16 @@ impl kernel::fmt::Display for SizeString {
         f.write_str(s)
     }
 }
+
+/// The zone of the memory at physical address `addr` ("Normal", "Movable", ...), or `None` if it
+/// is not online. For diagnostics: the answer may be stale as soon as it is returned.
+pub(crate) fn zone_name(addr: u64) -> Option<&'static CStr> {
+    let pfn = c_ulong::try_from(addr >> kernel::page::PAGE_SHIFT).ok()?;
+    // SAFETY: The helper accepts any pfn and only looks at it if it is online.
+    let name = unsafe { ffi::kmem_glue_pfn_zone_name(pfn) };
+    if name.is_null() {
+        return None;
+    }
+    // SAFETY: A non-NULL result is a zone's name, a static NUL-terminated string.
+    Some(unsafe { CStr::from_char_ptr(name) })
+}

@@ -23,7 +23,10 @@
 #include <unistd.h>
 
 #define PAGE 4096
-static const char *const words[] = { "unplugged", "online", "online_kernel", "online_movable", "offline" };
+static const char *const words[] = {
+	"unplugged", "online", "online_kernel", "online_movable", "offline",
+};
+
 static const char *const gwords[] = { "off", "owned", "always" };
 static unsigned long long rng;
 
@@ -68,7 +71,8 @@ static size_t gen(char *buf, const char *const *w, int nw)
 	switch (rnd(9)) {
 	case 0: /* random case */
 		for (i = 0; word[i]; i++)
-			buf[len++] = rnd(2) ? word[i] - 32 * (word[i] >= 'a' && word[i] <= 'z') : word[i];
+			buf[len++] = rnd(2) && word[i] >= 'a' && word[i] <= 'z' ?
+				     word[i] - 32 : word[i];
 		break;
 	case 1: /* prefix (truncation) */
 		len = rnd(strlen(word));
@@ -102,7 +106,7 @@ static size_t gen(char *buf, const char *const *w, int nw)
 		break;
 	case 6: /* long: up to and over a page */
 		len = rnd(2 * PAGE) + 1;
-		memset(buf, "a \n"[rnd(3)], len);
+		memset(buf, "a\t\n"[rnd(3)], len);
 		if (rnd(2))
 			memcpy(buf, word, strlen(word));
 		break;
@@ -148,7 +152,7 @@ int main(int argc, char **argv)
 
 	for (k = 0; k < writes;) {
 		size_t len;
-		int expect_err = 0, expect_trans = 0, r = rnd(1000);
+		int expect_err = 0, expect_trans = 0, r = rnd(1000), ok;
 		ssize_t rc;
 
 		if (r < 3) {
@@ -163,17 +167,16 @@ int main(int argc, char **argv)
 		for (match = -1, i = 0; i < 5; i++)
 			if (streq(seen, words[i]))
 				match = i;
-		if (match < 0 || match == 4) {
+		if (match < 0 || match == 4)
 			expect_err = EINVAL;
-		} else if (!strcmp(words[match], cur)) {
+		else if (!strcmp(words[match], cur))
 			expect_err = 0; /* no-op */
-		} else if (match == 0) {
+		else if (match == 0)
 			expect_trans = 1;
-		} else if (strcmp(cur, "unplugged")) {
+		else if (strcmp(cur, "unplugged"))
 			expect_err = EBUSY;
-		} else {
+		else
 			expect_trans = 1;
-		}
 		if (expect_trans && r >= 3)
 			continue; /* keep transitions on the model's track */
 		if (expect_trans && match != 0 && match != 3)
@@ -186,7 +189,8 @@ int main(int argc, char **argv)
 			trans++;
 			if (rc != (ssize_t)len || strcmp(after, words[match])) {
 				bad++;
-				printf("# transition %s in %s: rc %zd errno %d, state %s\n", words[match], cur, rc, errno, after);
+				printf("# transition %s in %s: rc %zd errno %d, state %s\n",
+				       words[match], cur, rc, errno, after);
 			}
 			strcpy(cur, after);
 			continue;
@@ -199,14 +203,17 @@ int main(int argc, char **argv)
 			noop++;
 		if (len > PAGE)
 			over++;
-		if ((expect_err ? !(rc < 0 && errno == expect_err) : rc != (ssize_t)len) || strcmp(after, cur)) {
+		ok = expect_err ? rc < 0 && errno == expect_err : rc == (ssize_t)len;
+		if (!ok || strcmp(after, cur)) {
 			bad++;
-			printf("# write of %zu bytes (category %d): rc %zd errno %d (want %d), state %s -> %s\n",
-			       len, expect_err, rc, rc < 0 ? errno : 0, expect_err, cur, after);
+			printf("# write of %zu bytes: rc %zd errno %d (want %d), state %s -> %s\n",
+			       len, rc, rc < 0 ? errno : 0, expect_err, cur, after);
 		}
 	}
-	printf("FUZZ-COUNTS writes=%ld invalid=%ld (over-a-page %ld) ebusy=%ld noop=%ld transitions=%ld mismatches=%ld\n",
-	       inval + busy + noop + trans, inval, over, busy, noop, trans, bad);
+	printf("FUZZ-COUNTS writes=%ld invalid=%ld (over-a-page %ld) ebusy=%ld noop=%ld",
+	       inval + busy + noop + trans, inval, over, busy, noop);
+	printf(" transitions=%ld mismatches=%ld\n",
+	       trans, bad);
 	close(fd);
 
 	/* The guard parameter: invalid values refused, the value unchanged. */
@@ -241,7 +248,8 @@ int main(int argc, char **argv)
 			strcpy(cur, after);
 		} else if (!(rc < 0 && errno == EINVAL) || strcmp(after, cur)) {
 			bad++;
-			printf("# guard: invalid value of %zu bytes: rc %zd errno %d, %s -> %s\n", len, rc, errno, cur, after);
+			printf("# guard: invalid value of %zu bytes: rc %zd errno %d, %s -> %s\n",
+			       len, rc, errno, cur, after);
 		}
 	}
 	printf("FUZZ-GUARD writes=%ld mismatches=%ld\n", writes / 10, bad);

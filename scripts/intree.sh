@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# In-tree build: place this repository into a Linux 7.3 tree as
+# drivers/dax/kmem-rs with the Kconfig option DEV_DAX_KMEM_RUST, build that
+# kernel with DEV_DAX_KMEM_RUST=m (and the C DEV_DAX_KMEM off), and run the
+# parity guest suite against the resulting kmem.ko.
+#
+#   scripts/intree.sh [--tree-only] [--no-test]
+#
+# The tree is a hard-linked copy of the cached 7.3 source (only the two
+# files it changes are real copies); tree and build live in the cache.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+. "$here/lib.sh"
+tree_only=0 test=1
+for a in "$@"; do
+	case "$a" in
+	--tree-only) tree_only=1 ;;
+	--no-test) test=0 ;;
+	*) die "intree.sh: unknown argument $a" ;;
+	esac
+done
+
+"$here/setup.sh"
+T=$CACHE/intree/linux
+rm -rf "$CACHE/intree"
+mkdir -p "$CACHE/intree"
+log "hard-linking the 7.3 source into $T"
+cp -al "$KSRC" "$T"
+D=$T/drivers/dax/kmem-rs
+mkdir -p "$D"
+(cd "$repo" && tar -c --exclude bindings_generated.rs --exclude '*.o' --exclude '*.ko' \
+	--exclude '*.mod*' --exclude '.*.cmd' --exclude '*.d' Kbuild Kconfig src kunit) | tar -x -C "$D"
+for f in Kconfig Makefile; do
+	cp --remove-destination "$KSRC/drivers/dax/$f" "$T/drivers/dax/$f"
+done
+grep -q kmem-rs "$T/drivers/dax/Kconfig" || sed -i 's|^endif|source "drivers/dax/kmem-rs/Kconfig"\n\nendif|' "$T/drivers/dax/Kconfig"
+grep -q kmem-rs "$T/drivers/dax/Makefile" || echo 'obj-$(CONFIG_DEV_DAX_KMEM_RUST) += kmem-rs/' >>"$T/drivers/dax/Makefile"
+grep -q kmem-rs/Kconfig "$T/drivers/dax/Kconfig" || die "could not hook drivers/dax/Kconfig"
+[ "$tree_only" = 1 ] && { echo "$T"; exit 0; }
+
+OUT=$CACHE/intree/build
+mkdir -p "$OUT"
+grep -v '^CONFIG_DEV_DAX_KMEM=' "$here/config/kernel.config" >"$OUT/fragment.config"
+cat >>"$OUT/fragment.config" <<'FRAG'
+# CONFIG_DEV_DAX_KMEM is not set
+CONFIG_DEV_DAX_KMEM_RUST=m
+CONFIG_DEV_DAX_KMEM_RUST_KUNIT_TEST=y
+FRAG
+make -s -C "$T" O="$OUT" "${KMAKE_VARS[@]}" KCONFIG_ALLCONFIG="$OUT/fragment.config" allnoconfig
+for opt in CONFIG_DEV_DAX_KMEM_RUST=m CONFIG_DEV_DAX_KMEM_RUST_KUNIT_TEST=y CONFIG_RUST=y; do
+	grep -qx "$opt" "$OUT/.config" || die "in-tree config lacks $opt"
+done
+log "building the in-tree kernel (about 7-14 min)"
+start=$(date +%s)
+make -C "$T" O="$OUT" "${KMAKE_VARS[@]}" -j"${KMEM_JOBS:-3}" bzImage modules >"$OUT/build.log" 2>&1 ||
+	{ tail -n 30 "$OUT/build.log"; die "in-tree build failed (log: $OUT/build.log)"; }
+rm -rf "$OUT/modroot"
+make -s -C "$T" O="$OUT" "${KMAKE_VARS[@]}" INSTALL_MOD_PATH="$OUT/modroot" modules_install >>"$OUT/build.log" 2>&1
+touch "$OUT/.kmem-rs-done"
+log "in-tree kernel built in $(($(date +%s) - start)) s"
+find "$OUT/modroot" -name 'kmem*.ko' | sed 's/^/  /'
+grep -E 'warning:' "$OUT/build.log" | grep -i kmem && die "warnings in the in-tree build of kmem"
+[ "$test" = 1 ] || exit 0
+# The kernel's own modules now carry the Rust kmem.ko (kernel/drivers/dax/kmem-rs/):
+# vm-run's "c" mode loads whatever kmem the kernel ships.
+KMEM_KBUILD=$OUT "$here/vm-run" --kmem=c --append=kmem.guard=off "$here/tests/parity.sh"

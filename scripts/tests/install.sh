@@ -1,0 +1,23 @@
+# SPDX-License-Identifier: GPL-2.0
+# Guest (vm-run --kmem=c --no-load --file=STAGING): the install path.  STAGING
+# is a root made on the host by `make install INSTALL_MOD_PATH=...`: it holds
+# lib/modules/<release>/updates/kmem.ko and etc/depmod.d/kmem-rs.conf.  The
+# guest already has the in-tree C kmem.ko under kernel/; Debian's kmod must
+# pick the Rust one.
+. /test/lib.sh
+rel=$(uname -r)
+check "the in-tree C kmem.ko is present" [ -f /lib/modules/$rel/kernel/drivers/dax/kmem.ko ]
+check "kmem is not loaded yet" [ ! -e /sys/module/kmem ]
+cp -a /test/staging/. /
+check "make install put kmem.ko under updates/" [ -f /lib/modules/$rel/updates/kmem.ko ]
+check "make install put the depmod override" grep -qx "override kmem \* updates" /etc/depmod.d/kmem-rs.conf
+depmod -a
+expect_eq "modinfo kmem: the Rust module" "/lib/modules/$rel/updates/kmem.ko" "$(modinfo -F filename kmem)"
+check "modinfo kmem: description says Rust" contains "$(modinfo -F description kmem)" "\(Rust\)"
+expect_eq "modinfo kmem: alias dax:t0*" "dax:t0*" "$(modinfo -F alias kmem)"
+expect_eq "modprobe kmem" 0 "$(modprobe kmem; echo $?)"
+expect_eq "the loaded kmem is out of tree (Rust)" O "$(cat /sys/module/kmem/taint)"
+expect_eq "dax0.0 bound to it" kmem "$(driver_of dax0.0)"
+check "the device has a state attribute" [ -e $DAX_BASE/dax0.0/state ]
+expect_eq "daxctl sees system-ram" 1 "$(daxctl list -d dax0.0 | grep -c '"mode":"system-ram"')"
+finish
