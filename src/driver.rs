@@ -377,6 +377,18 @@ pub(crate) struct KmemDevice {
 }
 
 impl Config {
+    /// Logs `mapping<i>: <start>-<end> <what>`, the C driver's per-range message.
+    fn warn_mapping(&self, i: usize, r: Range, what: &str) {
+        dev_warn!(
+            self.dev,
+            "mapping{}: {:#x}-{:#x} {}\n",
+            i,
+            r.start,
+            r.end,
+            what
+        );
+    }
+
     /// Reserves every usable range that is not reserved yet (`dax_kmem_init_resources()`).
     ///
     /// Returns the number of new reservations; fails with [`EBUSY`] only if none was made.
@@ -393,13 +405,7 @@ impl Config {
                     mapped += 1;
                 }
                 None => {
-                    dev_warn!(
-                        self.dev,
-                        "mapping{}: {:#x}-{:#x} could not reserve region\n",
-                        i,
-                        range.start,
-                        range.end
-                    );
+                    self.warn_mapping(i, range, "could not reserve region");
                     if state::on_failure(mapped) == OnFailure::Abort {
                         return Err(EBUSY);
                     }
@@ -441,13 +447,7 @@ impl Config {
                     count += 1;
                 }
                 Err(e) => {
-                    dev_warn!(
-                        self.dev,
-                        "mapping{}: {:#x}-{:#x} memory add failed\n",
-                        i,
-                        range.start,
-                        range.end
-                    );
+                    self.warn_mapping(i, range, "memory add failed");
                     if state::on_failure(count) == OnFailure::Abort {
                         return Err(e);
                     }
@@ -498,13 +498,7 @@ impl Config {
             let Some(mem) = slot.take() else { continue };
             if let Err((mem, _)) = mem.remove() {
                 let r = mem.range();
-                dev_warn!(
-                    self.dev,
-                    "mapping{}: {:#x}-{:#x} stuck online until reboot\n",
-                    i,
-                    r.start,
-                    r.end
-                );
+                self.warn_mapping(i, r, "stuck online until reboot");
                 crate::debug::record_leak(fmt!(
                     "{} mapping{}: {:#x}-{:#x}",
                     self.dev.name(),

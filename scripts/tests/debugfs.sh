@@ -3,6 +3,7 @@
 . /test/lib.sh
 D=/sys/kernel/debug/kmem
 ST=$DAX_BASE/dax0.0/state
+echo owned >/sys/module/kmem/parameters/guard
 check "view: one file per device" [ -f $D/dax0.0 ]
 check "view: the 'leaked' file" [ -f $D/leaked ]
 expect_eq "view files are read-only, root only" "-r--------" "$(ls -l $D/dax0.0 | cut -c1-10)"

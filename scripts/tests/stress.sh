@@ -27,40 +27,40 @@ EXT=3 # external users: 2 writers + 1 reader
 end=$(($(now_us) + SECS * 1000000))
 mkdir -p /tmp/s
 
-# Removal section: one remover at a time, external users paused and idle.
-removal_begin() {
-	until mkdir /tmp/s/rmlock 2>/dev/null; do sleep 0.005; done
-	local g=$RANDOM$RANDOM i
-	echo $g >/tmp/s/pause
-	for ((i = 1; i <= EXT; i++)); do
-		until [ "$(cat /tmp/s/ack.$i 2>/dev/null)" = $g ] || [ -e /tmp/s/exited.$i ]; do sleep 0.005; done
-	done
-}
-removal_end() { rm -f /tmp/s/pause; rmdir /tmp/s/rmlock; }
-# ext_gate ID: wait while a removal is in progress (acknowledging it).
-ext_gate() {
+# gate FLAG ACK ID: while FLAG exists, acknowledge its generation in ACK.ID and wait.
+gate() {
 	local g
-	while read -r g 2>/dev/null </tmp/s/pause; do
-		echo "$g" >/tmp/s/ack.$1
+	while read -r g 2>/dev/null <"$1"; do
+		echo "$g" >"$2.$3"
 		sleep 0.005
 	done
 }
+# pause FLAG ACK EXITED ID...: raise FLAG with a new generation and wait until each
+# participant ID acknowledged it in ACK.ID (or has exited, EXITED.ID).
+pause() {
+	local flag=$1 ack=$2 exited=$3 g=$RANDOM$RANDOM i
+	shift 3
+	echo $g >"$flag"
+	for i in "$@"; do
+		until [ "$(cat "$ack.$i" 2>/dev/null)" = $g ] || [ -e "$exited.$i" ]; do sleep 0.005; done
+	done
+}
+
+# Removal section: one remover at a time, external users paused and idle.
+removal_begin() {
+	until mkdir /tmp/s/rmlock 2>/dev/null; do sleep 0.005; done
+	pause /tmp/s/pause /tmp/s/ack /tmp/s/exited 1 2 3
+}
+removal_end() { rm -f /tmp/s/pause; rmdir /tmp/s/rmlock; }
 
 # The binder pauses the state writers too: an online write between its unplug
 # and its unbind would be an unbind while online, which leaks the memory until
 # reboot by design (the unbind suite covers it).
-bind_gate() {
-	local g
-	while read -r g 2>/dev/null </tmp/s/bpause; do
-		echo "$g" >/tmp/s/back.$1
-		sleep 0.005
-	done
-}
 state_writer() {
 	local ok=0 fail=0 s
 	local W=(unplugged online_movable)
 	while (($(now_us) < end)); do
-		bind_gate $1
+		gate /tmp/s/bpause /tmp/s/back $1
 		s=${W[RANDOM % 2]}
 		if [ $s = unplugged ]; then
 			removal_begin
@@ -74,14 +74,10 @@ state_writer() {
 	echo "writer$1 ok=$ok failed=$fail" >/tmp/s/result.w$1
 }
 binder() {
-	local n=0 e g i
+	local n=0 e
 	while (($(now_us) < end)); do
 		sleep 1
-		g=$RANDOM$RANDOM
-		echo $g >/tmp/s/bpause
-		for i in 1 2; do
-			until [ "$(cat /tmp/s/back.$i 2>/dev/null)" = $g ] || [ -e /tmp/s/wexited.$i ]; do sleep 0.005; done
-		done
+		pause /tmp/s/bpause /tmp/s/back /tmp/s/wexited 1 2
 		removal_begin
 		e=$(write_errno $ST unplugged)
 		if [ "$e" = OK ] && [ "$(write_errno $DRV/unbind $DAX)" = OK ]; then
@@ -95,7 +91,7 @@ binder() {
 ext_writer() {
 	local i tried=0 refused=0 allowed=0 other=0 e
 	while (($(now_us) < end)); do
-		ext_gate $1
+		gate /tmp/s/pause /tmp/s/ack $1
 		i=$((first + RANDOM % (last - first + 1)))
 		[ -e $MEM_BASE/memory$i ] || { sleep 0.01; continue; }
 		e=$(write_errno $MEM_BASE/memory$i/state $( ((RANDOM % 2)) && echo offline || echo online_movable))
@@ -108,7 +104,7 @@ ext_writer() {
 reader() {
 	local n=0 f
 	while (($(now_us) < end)); do
-		ext_gate $1
+		gate /tmp/s/pause /tmp/s/ack $1
 		for f in $ST /sys/module/kmem/parameters/guard $DAX_BASE/$DAX/size $MEM_BASE/memory$first/state \
 			$MEM_BASE/memory$first/valid_zones $MEM_BASE/memory$last/state /proc/iomem /proc/meminfo; do
 			cat $f >/dev/null 2>&1

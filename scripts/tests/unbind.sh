@@ -20,6 +20,13 @@ expect_eq "one line names the leaked range" 1 "$(echo "$log" | grep -c "mapping0
 expect_eq "memory stays: MemTotal unchanged" "$up_kb" "$(memtotal_kb)"
 expect_eq "blocks still online" "8 online/Movable" "$(block_summary $DAX)"
 check "/proc/iomem still names the device and the RAM" grep -q "System RAM (kmem)" /proc/iomem
+# The leaked memory is still usable: allocate 256 MiB on its node (node 1 has no
+# other memory), write a pattern to every page and read it back.
+insmod /test/kmem_holdpage.ko
+echo "touch 1 65536" >$HOLD
+expect_eq "leaked memory usable: 65536 pages allocated, written and verified" \
+	"touched node=1 pages=65536 verified=65536" "$(cat $HOLD)"
+rmmod kmem_holdpage
 expect_eq "rmmod kmem" OK "$(rmmod kmem 2>&1 && echo OK)"
 names=$(grep -E "dax0.0|kmem" /proc/iomem | sed 's/^ *[0-9a-f]*-[0-9a-f]* : //' | tr '\n' '|')
 expect_eq "/proc/iomem names intact after module unload" "dax0.0|System RAM (kmem)|" "$names"
