@@ -7,13 +7,13 @@
 # Documentation/bench/.  Targets are read from the output, never asserted.
 #
 #   KMEM_BENCH_REPS   repetitions per boot (default 5)
-#   KMEM_BENCH_BOOTS  boots per driver and configuration (default 2)
+#   KMEM_BENCH_BOOTS  boots per driver and configuration (default 3)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 . "$here/lib.sh"
 REPS=${KMEM_BENCH_REPS:-5}
-BOOTS=${KMEM_BENCH_BOOTS:-2}
+BOOTS=${KMEM_BENCH_BOOTS:-3}
 OUTD=$repo/build/bench
 "$here/setup.sh"
 "$here/kernel.sh"
@@ -56,7 +56,7 @@ for ((b = 1; b <= BOOTS; b++)); do
 		[ "$guard" = "$v" ] && guard=""
 		log "notifier bench boot $b: $v"
 		collect "$v" notifier -- --kmem=$drv --append=movablecore=512M \
-			--file="$OUTD/kmem-bench" "$here/tests/notifier-bench.sh" 200 $guard
+			--file="$OUTD/kmem-bench" "$here/tests/notifier-bench.sh" 500 $guard
 	done
 done
 /usr/bin/python3 "$here/bench_report.py" "$csv" "$repo/Documentation/bench"

@@ -94,15 +94,24 @@ def main():
     ev = {k[3]: v for k, v in ok.items() if k[1] == "unrelated_event"}
     if ev:
         out("")
-        out("| unrelated block online/offline | median us per write | cost per event vs C, ns |")
-        out("|---|---|---|")
-        base = statistics.median(ev["c"]) if "c" in ev else None
+        out("| unrelated block online/offline | writes | median us per write | p25-p75 us "
+            "| cost per event vs C, ns (95% CI of the median difference) |")
+        out("|---|---|---|---|---|")
+        base = ev.get("c")
         for drv in ("none", "c", "rust:off", "rust:owned", "rust:always"):
             if drv not in ev:
                 continue
-            m = statistics.median(ev[drv])
-            cost = f"{(m - base) / 2:.0f}" if base is not None and drv.startswith("rust") else "-"
-            out(f"| {drv} | {m / 1e3:.1f} | {cost} |")
+            xs = ev[drv]
+            m = statistics.median(xs)
+            cost = "-"
+            if base and drv.startswith("rust"):
+                d = (m - statistics.median(base)) / 2
+                # Standard error of a median ~ 1.2533 * sd / sqrt(n); two samples.
+                se = 1.2533 * (statistics.pstdev(xs) ** 2 / len(xs)
+                               + statistics.pstdev(base) ** 2 / len(base)) ** 0.5 / 2
+                cost = f"{d:.0f} ({d - 1.96 * se:.0f} to {d + 1.96 * se:.0f})"
+            out(f"| {drv} | {len(xs)} | {m / 1e3:.1f} | {pct(xs, 0.25) / 1e3:.1f}-{pct(xs, 0.75) / 1e3:.1f} "
+                f"| {cost} |")
 
     text = "\n".join(lines) + "\n"
     print(text)
