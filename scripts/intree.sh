@@ -8,8 +8,9 @@
 #
 #   scripts/intree.sh [--tree-only] [--no-test]
 #
-# The tree is a hard-linked copy of the cached 7.3 source (only the two
-# files it changes are real copies); tree and build live in the cache.
+# The tree is a hard-linked copy of the cached 7.3 source (only the three
+# files it changes are real copies: drivers/dax/{Kconfig,Makefile,bus.c});
+# tree and build live in the cache, and the build is incremental.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -25,7 +26,7 @@ done
 
 "$here/setup.sh"
 T=$CACHE/intree/linux
-rm -rf "$CACHE/intree"
+rm -rf "$T"
 mkdir -p "$CACHE/intree"
 log "hard-linking the 7.3 source into $T"
 cp -al "$KSRC" "$T"
@@ -33,9 +34,13 @@ D=$T/drivers/dax/kmem-rs
 mkdir -p "$D"
 (cd "$repo" && tar -c --exclude bindings_generated.rs --exclude '*.o' --exclude '*.ko' \
 	--exclude '*.mod*' --exclude '.*.cmd' --exclude '*.d' Kbuild Kconfig src kunit) | tar -x -C "$D"
-for f in Kconfig Makefile; do
+for f in Kconfig Makefile bus.c; do
 	cp --remove-destination "$KSRC/drivers/dax/$f" "$T/drivers/dax/$f"
 done
+# The bus hands kmem-type devices to device_dax when no kmem driver is
+# configured; the Rust kmem is one.
+sed -i 's/!IS_ENABLED(CONFIG_DEV_DAX_KMEM))/!IS_ENABLED(CONFIG_DEV_DAX_KMEM) \&\&\n\t    !IS_ENABLED(CONFIG_DEV_DAX_KMEM_RUST))/' "$T/drivers/dax/bus.c"
+grep -q CONFIG_DEV_DAX_KMEM_RUST "$T/drivers/dax/bus.c" || die "could not hook drivers/dax/bus.c"
 grep -q kmem-rs "$T/drivers/dax/Kconfig" || sed -i 's|^endif|source "drivers/dax/kmem-rs/Kconfig"\n\nendif|' "$T/drivers/dax/Kconfig"
 grep -q kmem-rs "$T/drivers/dax/Makefile" || echo 'obj-$(CONFIG_DEV_DAX_KMEM_RUST) += kmem-rs/' >>"$T/drivers/dax/Makefile"
 grep -q kmem-rs/Kconfig "$T/drivers/dax/Kconfig" || die "could not hook drivers/dax/Kconfig"
@@ -66,4 +71,5 @@ grep -E 'warning:' "$OUT/build.log" | grep -i kmem && die "warnings in the in-tr
 [ "$test" = 1 ] || exit 0
 # The kernel's own modules now carry the Rust kmem.ko (kernel/drivers/dax/kmem-rs/):
 # vm-run's "c" mode loads whatever kmem the kernel ships.
+KMEM_KBUILD=$OUT "$here/vm-run" --kmem=c "$here/tests/which-kmem.sh"
 KMEM_KBUILD=$OUT "$here/vm-run" --kmem=c --append=kmem.guard=off "$here/tests/parity.sh"
