@@ -69,7 +69,7 @@ clippy_clean() {
 }
 driver_has_no_unsafe() {
 	local f rc=0
-	for f in src/driver.rs src/state.rs; do
+	for f in src/driver.rs src/guard.rs src/view.rs src/state.rs; do
 		grep -q '^#!\[deny(unsafe_code)\]' "$f" || { echo "$f: missing #![deny(unsafe_code)]"; rc=1; }
 		grep -nE '\bunsafe\b|bindings::|ffi::' "$f" | grep -v 'deny(unsafe_code)' && rc=1
 	done

@@ -10,6 +10,7 @@
 use crate::{
     dax,
     debug,
+    guard::BlockGuard,
     memtier::NodeMemoryType,
     mhp::{
         self,
@@ -19,28 +20,23 @@ use crate::{
         Reservation,
         SizeString, //
     },
-    notifier::{
-        MemoryCallback,
-        MemoryNotifier,
-        TaskId,
-        Transition,
-        Verdict, //
-    },
-    param::ParamEnum,
+    notifier::MemoryNotifier,
     state::{
         self,
         Action,
-        BlockEvent,
-        GuardMode,
-        GuardVerdict,
         OnFailure,
         OnlineType,
         Range,
-        Request,
         Sizes,
         State, //
     },
-    sysfs, //
+    sysfs,
+    view::{
+        encode_request,
+        encode_state,
+        show_view,
+        View, //
+    }, //
 };
 use core::{
     fmt::Write,
@@ -57,9 +53,6 @@ use kernel::{
     sync::{
         aref::ARef,
         atomic::{
-            Acquire,
-            Atomic,
-            AtomicFlag,
             Relaxed,
             Release, //
         },
@@ -71,23 +64,6 @@ use kernel::{
         Monotonic, //
     },
 };
-
-impl ParamEnum for GuardMode {
-    const ALL: &'static [Self] = &GuardMode::ALL;
-
-    fn name(self) -> &'static str {
-        self.as_str()
-    }
-
-    fn parse(buf: &[u8]) -> Option<Self> {
-        GuardMode::parse(buf)
-    }
-}
-
-/// The guard mode now (module parameter `guard`).
-fn guard_mode() -> GuardMode {
-    crate::guard_param::GUARD.get()
-}
 
 /// The kmem dax driver.
 pub(crate) struct KmemDriver;
@@ -120,247 +96,6 @@ struct Inner {
     tier: Option<NodeMemoryType>,
     /// Time spent inside memory hotplug calls by the current transition.
     mm_ns: u64,
-}
-
-/// The memory-block guard of one device: sees every block transition in the system and
-/// refuses external ones on the device's blocks while the device is owned.
-///
-/// It runs inside the driver's own hotplug calls, under the hotplug locks: it never takes the
-/// device's state mutex, only reads immutable data and atomics.
-struct BlockGuard {
-    dev: ARef<device::Device>,
-    /// The usable (block-aligned) ranges of the device.
-    ranges: KVec<Range>,
-    /// log2 of the memory block size, for block numbers in messages.
-    block_shift: u32,
-    /// Ownership and counters, shared with the debugfs view.
-    view: Arc<View>,
-    /// The task running the driver's own transition, or `TaskId::NONE`.
-    transition_task: Atomic<usize>,
-    /// Rate limit of the refusal message: time of the last line, refusals not logged since.
-    created: Instant<Monotonic>,
-    last_log_ns: Atomic<i64>,
-    suppressed: Atomic<u64>,
-}
-
-/// Marks the current task as running the driver's own transition until dropped.
-struct TransitionMark<'a>(&'a Atomic<usize>);
-
-impl Drop for TransitionMark<'_> {
-    fn drop(&mut self) {
-        self.0.store(TaskId::NONE.as_raw(), Release);
-    }
-}
-
-impl BlockGuard {
-    fn new(config: &Config, view: Arc<View>) -> Result<Self> {
-        let mut ranges = KVec::with_capacity(config.ranges.len(), GFP_KERNEL)?;
-        for r in config.ranges.iter().flatten() {
-            ranges.push(*r, GFP_KERNEL)?;
-        }
-        Ok(Self {
-            dev: config.dev.clone(),
-            ranges,
-            block_shift: view.block_shift,
-            view,
-            transition_task: Atomic::new(TaskId::NONE.as_raw()),
-            created: Instant::now(),
-            last_log_ns: Atomic::new(i64::MIN),
-            suppressed: Atomic::new(0),
-        })
-    }
-
-    /// Starts a driver transition in the current task.
-    fn mark(&self) -> TransitionMark<'_> {
-        self.transition_task
-            .store(TaskId::current().as_raw(), Release);
-        TransitionMark(&self.transition_task)
-    }
-
-    /// Logs a refusal, at most once a second per device.
-    fn log_refusal(&self, t: &Transition, mode: GuardMode) {
-        const INTERVAL_NS: i64 = 1_000_000_000;
-        let now = self.created.elapsed().as_nanos();
-        let last = self.last_log_ns.load(Relaxed);
-        if last != i64::MIN && now.wrapping_sub(last) < INTERVAL_NS {
-            self.suppressed.fetch_add(1, Relaxed);
-            return;
-        }
-        if self.last_log_ns.cmpxchg(last, now, Relaxed).is_err() {
-            self.suppressed.fetch_add(1, Relaxed);
-            return;
-        }
-        let what = if t.event == BlockEvent::GoingOnline {
-            "online"
-        } else {
-            "offline"
-        };
-        let skipped = self.suppressed.xchg(0, Relaxed);
-        dev_warn!(
-            self.dev,
-            "guard: refused external {} of memory{} (guard={}; {} more refused since last message)\n",
-            what,
-            t.range.start >> self.block_shift,
-            mode.as_str(),
-            skipped
-        );
-    }
-}
-
-impl MemoryCallback for BlockGuard {
-    fn notify(&self, t: &Transition) -> Verdict {
-        if !self.ranges.iter().any(|r| state::overlaps(*r, t.range)) {
-            return Verdict::Done;
-        }
-        let own = self.transition_task.load(Acquire) == TaskId::current().as_raw();
-        let mode = guard_mode();
-        match state::guard_verdict(mode, self.view.owned.load(Acquire), t.event, own) {
-            GuardVerdict::Pass => Verdict::Ok,
-            GuardVerdict::Allow => {
-                self.view.allowed.fetch_add(1, Relaxed);
-                dev_dbg!(
-                    self.dev,
-                    "guard: external transition of memory{} allowed (guard={})\n",
-                    t.range.start >> self.block_shift,
-                    mode.as_str()
-                );
-                Verdict::Ok
-            }
-            GuardVerdict::Refuse => {
-                self.view.refused.fetch_add(1, Relaxed);
-                self.log_refusal(t, mode);
-                Verdict::Refuse(EBUSY)
-            }
-        }
-    }
-}
-
-/// What the guard, the transitions and the debugfs view share about a device: immutable facts
-/// and atomics, readable without the state mutex.
-struct View {
-    /// The block-aligned ranges by mapping index, as in [`Config`].
-    ranges: KVec<Option<Range>>,
-    block_shift: u32,
-    /// The current state ([`encode_state`]), mirrored for readers without the mutex.
-    state: Atomic<u32>,
-    /// Set by the first successful write to `state`; cleared only by unbind (drop).
-    owned: AtomicFlag,
-    /// External transitions of the device's blocks let through and refused by the guard.
-    allowed: Atomic<u64>,
-    refused: Atomic<u64>,
-    /// Completed `state` writes that changed something.
-    transitions: Atomic<u64>,
-    /// The last `state` write: request ([`encode_request`]), result (0 or -errno), total time
-    /// and the part of it spent inside the memory hotplug calls.
-    last_request: Atomic<u32>,
-    last_result: Atomic<i32>,
-    last_total_ns: Atomic<u64>,
-    last_mm_ns: Atomic<u64>,
-}
-
-const fn encode_state(s: State) -> u32 {
-    match s {
-        State::Unplugged => 0,
-        State::Plugged(t) => 1 + t.as_mmop(),
-    }
-}
-
-fn decode_state(v: u32) -> Option<State> {
-    match v {
-        0 => Some(State::Unplugged),
-        v => OnlineType::from_mmop(v - 1).map(State::Plugged),
-    }
-}
-
-/// 0: none yet; 1: unplugged; 2 + mmop: an online type.
-const fn encode_request(r: Request) -> u32 {
-    match r {
-        Request::Unplug => 1,
-        Request::Plug(t) => 2 + t.as_mmop(),
-    }
-}
-
-fn request_name(v: u32) -> &'static str {
-    match v {
-        0 => "none",
-        1 => "unplugged",
-        v => OnlineType::from_mmop(v - 2).map_or("?", OnlineType::as_str),
-    }
-}
-
-impl View {
-    fn new(ranges: &[Option<Range>], block_shift: u32) -> Result<Arc<Self>> {
-        let mut copy = KVec::with_capacity(ranges.len(), GFP_KERNEL)?;
-        copy.extend_from_slice(ranges, GFP_KERNEL)?;
-        Ok(Arc::new(
-            Self {
-                ranges: copy,
-                block_shift,
-                state: Atomic::new(encode_state(State::Unplugged)),
-                owned: AtomicFlag::new(false),
-                allowed: Atomic::new(0),
-                refused: Atomic::new(0),
-                transitions: Atomic::new(0),
-                last_request: Atomic::new(0),
-                last_result: Atomic::new(0),
-                last_total_ns: Atomic::new(0),
-                last_mm_ns: Atomic::new(0),
-            },
-            GFP_KERNEL,
-        )?)
-    }
-}
-
-/// Renders `/sys/kernel/debug/kmem/daxX.Y`.
-fn show_view(v: &Arc<View>, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
-    let state = decode_state(v.state.load(Relaxed)).map_or("?", State::as_str);
-    writeln!(f, "state: {}", state)?;
-    writeln!(
-        f,
-        "owned: {} (guard={})",
-        if v.owned.load(Relaxed) { "yes" } else { "no" },
-        guard_mode().as_str()
-    )?;
-    writeln!(
-        f,
-        "external transitions: allowed {}, refused {}",
-        v.allowed.load(Relaxed),
-        v.refused.load(Relaxed)
-    )?;
-    for (i, r) in v.ranges.iter().enumerate() {
-        let Some(r) = r else {
-            writeln!(f, "mapping{}: too small, not used", i)?;
-            continue;
-        };
-        writeln!(f, "mapping{}: {:#x}-{:#x}", i, r.start, r.end)?;
-        let mut addr = r.start;
-        while addr <= r.end {
-            let zone = mhp::zone_name(addr);
-            let zone = zone.map_or(Ok("offline or absent"), CStr::to_str);
-            writeln!(
-                f,
-                "  memory{}: {}",
-                addr >> v.block_shift,
-                zone.map_err(|_| kernel::fmt::Error)?
-            )?;
-            addr = match addr.checked_add(1u64 << v.block_shift) {
-                Some(a) => a,
-                None => break,
-            };
-        }
-    }
-    let total = v.last_total_ns.load(Relaxed);
-    let mm = v.last_mm_ns.load(Relaxed);
-    writeln!(f, "transitions: {}", v.transitions.load(Relaxed))?;
-    writeln!(
-        f,
-        "last: request={} result={} total_ns={} mm_ns={} driver_ns={}",
-        request_name(v.last_request.load(Relaxed)),
-        v.last_result.load(Relaxed),
-        total,
-        mm,
-        total.saturating_sub(mm)
-    )
 }
 
 /// Per-device data of a bound dax device.
@@ -669,7 +404,7 @@ impl dax::Driver for KmemDriver {
                 mm_ns: 0,
             };
             let view = View::new(&config.ranges, block.trailing_zeros())?;
-            let guard = BlockGuard::new(&config, view.clone())?;
+            let guard = BlockGuard::new(config.dev.clone(), &config.ranges, view.clone())?;
             let debugfs = debug::device_file(config.dev.name(), view.clone(), &show_view)?;
 
             // The guard is registered before any memory is added; the initial add runs once

@@ -18,6 +18,7 @@ mod debug;
 mod driver;
 #[allow(unsafe_code)]
 mod ffi;
+mod guard;
 #[allow(unsafe_code)]
 mod memtier;
 #[allow(unsafe_code)]
@@ -29,6 +30,7 @@ mod param;
 mod state;
 #[allow(unsafe_code)]
 mod sysfs;
+mod view;
 
 /// The `guard` module parameter: `off`, `owned` (default) or `always`, root-writable at run
 /// time through `/sys/module/kmem/parameters/guard`.
