@@ -35,13 +35,13 @@ show
 step "5. unplug: every block offlined and removed in one step"
 do_write unplugged
 show
-step "6. re-online (kernel chooses the zone)"
-do_write online
+step "6. re-online: the reservations are taken again, the blocks added and onlined"
+do_write online_movable
 show
-step "7. back to unplugged and unbind"
+step "7. unplug, then unbind: nothing is left behind"
 do_write unplugged
 echo "   $ echo $DAX > /sys/bus/dax/drivers/kmem/unbind -> $(write_errno /sys/bus/dax/drivers/kmem/unbind $DAX)"
 show
 echo
 echo "kernel log of the driver:"
-dmesg | grep -E "kmem" | sed 's/^/   /'
+dmesg | grep -E "kmem( |:)" | grep -v "command line" | sed 's/^/   /'
