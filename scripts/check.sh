@@ -107,12 +107,6 @@ run() {
 	if [ -n "${KMEM_CHECK_ONLY:-}" ] && ! [[ $name =~ $KMEM_CHECK_ONLY ]]; then return 0; fi
 	local out=$LOGDIR/$name-$mode.txt rc
 	[ -n "${KMEM_DEBUG:-}" ] && opts+=(--debug)
-	# The parity suites compare with upstream semantics: the Rust driver runs them with
-	# guard=off (its default, owned, refuses external transitions after a state write,
-	# which the suites' desync steps do on purpose). The guard suites set it themselves.
-	if [ "$mode" = rust ] && [[ " ${opts[*]} $* " != *kmem.guard* ]] && [[ $name != guard* && $name != race* ]]; then
-		opts+=(--append=kmem.guard=off)
-	fi
 	"$here/vm-run" --kmem="$mode" "${opts[@]}" "$@" >"$out" 2>&1
 	rc=$?
 	local p f s
@@ -170,7 +164,12 @@ kunit() {
 }
 
 # Every guest suite runs against the Rust driver and, as the reference, the in-tree C
-# driver; the differential test then compares what both observed.
+# driver; the differential test then compares what both observed.  The Rust driver runs
+# them with guard=off, the upstream semantics: its default, owned, refuses external
+# transitions after a state write, which the suites' desync steps do on purpose.
+OFF=--append=kmem.guard=off
+# upstream MODE: vm-run options that give MODE the upstream semantics.
+upstream() { [ "$1" = rust ] && echo "$OFF"; }
 T=$here/tests
 suites=(
 	"parity -- $T/parity.sh"
@@ -189,7 +188,7 @@ kunit
 for s in "${suites[@]}"; do
 	read -r -a words <<<"$s"
 	for mode in rust c; do
-		run "${words[0]}" "$mode" "${words[@]:1}"
+		run "${words[0]}" "$mode" $(upstream $mode) "${words[@]:1}"
 	done
 	differential "${words[0]}"
 done
@@ -203,14 +202,14 @@ run race rust -- "$T/race.sh" 20
 # Fault injection (kunit/kmem_holdpage.ko), against both drivers.
 for f in rollback multirange signal release; do
 	for mode in rust c; do
-		run faults-$f $mode -- "$T/faults.sh" $f
+		run faults-$f $mode $(upstream $mode) -- "$T/faults.sh" $f
 	done
 done
 # Adversarial runs of the Rust driver: reload cycles, fuzzing, concurrency, permissions.
 gcc -static -O2 -Wall -o "$repo/build/kmem-fuzz" "$here/guest/kmem-fuzz.c" ||
 	fail "build the guest fuzzer"
-run reload rust -- "$T/reload.sh" 50
-run fuzz rust --file="$repo/build/kmem-fuzz" -- "$T/fuzz.sh" 100000
+run reload rust $OFF -- "$T/reload.sh" 50
+run fuzz rust $OFF --file="$repo/build/kmem-fuzz" -- "$T/fuzz.sh" 100000
 run stress rust -- "$T/stress.sh" "${KMEM_STRESS_SECS:-60}"
 run perms rust -- "$T/perms.sh"
 run debugfs rust -- "$T/debugfs.sh"
@@ -232,11 +231,11 @@ if [ -z "${KMEM_NO_DEBUG:-}" ]; then
 	if make -s modules-debug >"$LOGDIR/build-debug.log" 2>&1; then
 		pass "build the debug kernel and modules"
 		export KMEM_VM_TIMEOUT=${KMEM_VM_TIMEOUT:-1200}
-		run debug-unbind rust --debug -- "$T/unbind.sh"
-		run debug-kselftest-unbind rust --debug -- "$T/kselftest.sh" unbind
-		run debug-faults-rollback rust --debug -- "$T/faults.sh" multirange
-		run debug-faults-signal rust --debug -- "$T/faults.sh" signal
-		run debug-reload rust --debug -- "$T/reload.sh" 20
+		run debug-unbind rust --debug $OFF -- "$T/unbind.sh"
+		run debug-kselftest-unbind rust --debug $OFF -- "$T/kselftest.sh" unbind
+		run debug-faults-rollback rust --debug $OFF -- "$T/faults.sh" multirange
+		run debug-faults-signal rust --debug $OFF -- "$T/faults.sh" signal
+		run debug-reload rust --debug $OFF -- "$T/reload.sh" 20
 		run debug-stress rust --debug -- "$T/stress.sh" 60
 	else
 		fail "build the debug kernel and modules (log: $LOGDIR/build-debug.log)"

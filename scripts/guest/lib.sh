@@ -109,6 +109,23 @@ split_two() {
 	echo dax0.0 >$drv/bind || return 1
 	echo dax0.1 >$drv/bind || return 1
 }
+# make_ranges N: rebuild dax0.0 (unbound first; its blocks must be offline or
+# absent) as N discontiguous ranges of 256 MiB, at 4 GiB + k * 512 MiB, with
+# new seed devices dax0.1.. of 256 MiB as the gaps.  dax0.0 is left unbound.
+make_ranges() {
+	local n=$1 i mib=$((1 << 20)) region
+	region=$(dirname "$(readlink -f $DAX_BASE/dax0.0)")/dax_region
+	if [ -e $DAX_BASE/dax0.0/driver ]; then
+		echo dax0.0 >$DAX_BASE/dax0.0/driver/unbind || return 1
+	fi
+	echo 0 >$DAX_BASE/dax0.0/size || return 1
+	for ((i = 1; i <= n; i++)); do
+		echo $((i * 256 * mib)) >$DAX_BASE/dax0.0/size || return 1
+		[ $i -lt "$n" ] || break
+		echo 1 >$region/create || return 1
+		echo $((256 * mib)) >$DAX_BASE/dax0.$i/size || return 1
+	done
+}
 # set_blocks DAX STATE: write STATE to every block of DAX; prints the errno
 # names, one per block, collapsed ("8 EBUSY").
 set_blocks() {
@@ -129,6 +146,25 @@ snapshot() {
 	echo "state=$(cat $DAX_BASE/$1/state) memtotal=$(memtotal_kb)"
 	for b in $(dev_blocks "$1"); do
 		echo "$b $(cat $MEM_BASE/$b/state) $(cat $MEM_BASE/$b/valid_zones)"
+	done
+}
+# gate FLAG ACK ID: while FLAG exists, acknowledge its generation in ACK.ID and wait.
+gate() {
+	local g
+	while read -r g 2>/dev/null <"$1"; do
+		echo "$g" >"$2.$3"
+		sleep 0.005
+	done
+}
+# pause FLAG ACK EXITED ID...: raise FLAG with a new generation and wait until each
+# participant ID acknowledged it in ACK.ID (or has exited, EXITED.ID).  Used to
+# keep memoryN sysfs users out of block removals (see tests/stress.sh).
+pause() {
+	local flag=$1 ack=$2 exited=$3 g=$RANDOM$RANDOM i
+	shift 3
+	echo $g >"$flag"
+	for i in "$@"; do
+		until [ "$(cat "$ack.$i" 2>/dev/null)" = $g ] || [ -e "$exited.$i" ]; do sleep 0.005; done
 	done
 }
 # now_us: microseconds since the epoch (bash's clock; busybox date has no %N).

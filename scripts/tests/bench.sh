@@ -12,23 +12,11 @@ DAX=dax0.0
 ST=$DAX_BASE/$DAX/state
 DRV=/sys/bus/dax/drivers/kmem
 B=/test/kmem-bench
-MIB=$((1 << 20))
 
 if [ "$LAYOUT" = 4ranges ]; then
-	REGION=$(dirname "$(readlink -f $DAX_BASE/$DAX)")/dax_region
-	echo $DAX >$DRV/unbind
-	echo 0 >$DAX_BASE/$DAX/size
-	n=1
-	for i in 1 2 3 4; do
-		echo $((i * 256 * MIB)) >$DAX_BASE/$DAX/size
-		if [ $i -lt 4 ]; then
-			echo 1 >$REGION/create
-			echo $((256 * MIB)) >$DAX_BASE/dax0.$n/size
-			n=$((n + 1))
-		fi
-	done
+	make_ranges 4 || exit 1
 	echo $DAX >$DRV/bind
-	diag "ranges: $(ls -d $DAX_BASE/$DAX/mapping* | wc -l)"
+	diag "ranges: $(ls -d $DAX_BASE/$DAX/mapping[0-9]* | wc -l)"
 fi
 blocks=$(( $(cat $DAX_BASE/$DAX/size) / $(block_size) ))
 

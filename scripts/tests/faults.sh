@@ -8,16 +8,9 @@
 DAX=dax0.0
 ST=$DAX_BASE/$DAX/state
 DRV=/sys/bus/dax/drivers/kmem
-MIB=$((1 << 20))
 
 if [ "$1" = multirange ]; then
-	REGION=$(dirname "$(readlink -f $DAX_BASE/$DAX)")/dax_region
-	echo $DAX >$DRV/unbind
-	echo 0 >$DAX_BASE/$DAX/size
-	echo $((256 * MIB)) >$DAX_BASE/$DAX/size
-	echo 1 >$REGION/create
-	echo $((256 * MIB)) >$DAX_BASE/dax0.1/size
-	echo $((512 * MIB)) >$DAX_BASE/$DAX/size
+	check "dax0.0 rebuilt as two ranges" make_ranges 2
 	echo $DAX >$DRV/bind
 	expect_eq "two ranges" "0x120000000" "$(cat $DAX_BASE/$DAX/mapping1/start)"
 fi

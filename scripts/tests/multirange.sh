@@ -4,16 +4,11 @@
 . /test/lib.sh
 DAX=dax0.0
 DRV=/sys/bus/dax/drivers/kmem
-REGION=$(dirname "$(readlink -f $DAX_BASE/$DAX)")/dax_region
 MIB=$((1 << 20))
 ST=$DAX_BASE/$DAX/state
 
-expect_eq "unbind dax0.0 (offline) to resize it" OK "$(write_errno $DRV/unbind $DAX)"
-expect_eq "shrink dax0.0 to 0" OK "$(write_errno $DAX_BASE/$DAX/size 0)"
-expect_eq "dax0.0 = 256 MiB" OK "$(write_errno $DAX_BASE/$DAX/size $((256 * MIB)))"
-expect_eq "create dax0.1" OK "$(write_errno $REGION/create 1)"
-expect_eq "dax0.1 = 256 MiB (the gap)" OK "$(write_errno $DAX_BASE/dax0.1/size $((256 * MIB)))"
-expect_eq "grow dax0.0 to 512 MiB (second range)" OK "$(write_errno $DAX_BASE/$DAX/size $((512 * MIB)))"
+check "dax0.0 (offline) unbound and rebuilt as two ranges with dax0.1 as the gap" make_ranges 2
+expect_eq "dax0.1 holds the gap" $((256 * MIB)) "$(cat $DAX_BASE/dax0.1/size)"
 m0=$(cat $DAX_BASE/$DAX/mapping0/start 2>/dev/null)-$(cat $DAX_BASE/$DAX/mapping0/end 2>/dev/null)
 m1=$(cat $DAX_BASE/$DAX/mapping1/start 2>/dev/null)-$(cat $DAX_BASE/$DAX/mapping1/end 2>/dev/null)
 diag "mapping0 $m0, mapping1 $m1"

@@ -21,23 +21,14 @@ last=$((first + $(cat $DAX_BASE/dax0.0/size) / bs - 1))
 writer() {
 	local i
 	while [ ! -e /tmp/stop ]; do
-		if [ -e /tmp/pause ]; then
-			touch /tmp/paused.$1
-			sleep 0.01
-			continue
-		fi
-		rm -f /tmp/paused.$1
 		for ((i = first; i <= last; i++)); do
-			[ -e /tmp/pause ] && break
+			gate /tmp/pause /tmp/ack $1
 			write_errno $MEM_BASE/memory$i/state offline
 		done
 	done >>/tmp/writer.$1
 }
-pause_writers() {
-	touch /tmp/pause
-	while [ ! -e /tmp/paused.1 ] || [ ! -e /tmp/paused.2 ]; do sleep 0.01; done
-}
-resume_writers() { rm -f /tmp/pause /tmp/paused.*; }
+pause_writers() { pause /tmp/pause /tmp/ack /tmp/exited 1 2; }
+resume_writers() { rm -f /tmp/pause; }
 # settled DAX: the block summary once no block is in a transient going-* state
 # (a refused external write shows one for a moment).
 settled() {

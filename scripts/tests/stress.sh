@@ -27,25 +27,6 @@ EXT=3 # external users: 2 writers + 1 reader
 end=$(($(now_us) + SECS * 1000000))
 mkdir -p /tmp/s
 
-# gate FLAG ACK ID: while FLAG exists, acknowledge its generation in ACK.ID and wait.
-gate() {
-	local g
-	while read -r g 2>/dev/null <"$1"; do
-		echo "$g" >"$2.$3"
-		sleep 0.005
-	done
-}
-# pause FLAG ACK EXITED ID...: raise FLAG with a new generation and wait until each
-# participant ID acknowledged it in ACK.ID (or has exited, EXITED.ID).
-pause() {
-	local flag=$1 ack=$2 exited=$3 g=$RANDOM$RANDOM i
-	shift 3
-	echo $g >"$flag"
-	for i in "$@"; do
-		until [ "$(cat "$ack.$i" 2>/dev/null)" = $g ] || [ -e "$exited.$i" ]; do sleep 0.005; done
-	done
-}
-
 # Removal section: one remover at a time, external users paused and idle.
 removal_begin() {
 	until mkdir /tmp/s/rmlock 2>/dev/null; do sleep 0.005; done
