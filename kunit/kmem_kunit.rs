@@ -265,10 +265,17 @@ mod tests {
         use GuardVerdict::*;
         for mode in GuardMode::ALL {
             for owned in [false, true] {
-                for event in [GoingOnline, GoingOffline, Other] {
+                for event in [
+                    GoingOnline,
+                    GoingOffline,
+                    Online(Zone::Normal),
+                    Online(Zone::Movable),
+                    Offline,
+                    Other,
+                ] {
                     // The driver's own transitions and informational events always pass.
                     assert_eq!(guard_verdict(mode, owned, event, true), Pass);
-                    if event == Other {
+                    if !matches!(event, GoingOnline | GoingOffline) {
                         assert_eq!(guard_verdict(mode, owned, event, false), Pass);
                         continue;
                     }

@@ -9,7 +9,7 @@
 #
 #   KMEM_CHECK_ONLY=REGEX   run only the guest runs whose name matches
 #   KMEM_DEBUG=1            (make check-debug) run every guest suite on the debug kernel
-#   KMEM_NO_DEBUG=1         skip the debug-kernel subset of make check
+#   KMEM_NO_DEBUG=1         skip the debug-kernel subset of make check (counted as skipped)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -51,7 +51,7 @@ else
 	finish
 fi
 if [ -n "${KMEM_DEBUG:-}" ]; then
-	export KMEM_NO_DEBUG=1 KMEM_VM_TIMEOUT=${KMEM_VM_TIMEOUT:-1200}
+	export KMEM_IN_DEBUG=1 KMEM_VM_TIMEOUT=${KMEM_VM_TIMEOUT:-1200}
 	make -s modules-debug >"$LOGDIR/build-debug.log" 2>&1 || { fail "debug build (log: $LOGDIR/build-debug.log)"; finish; }
 fi
 echo "# setup and build: $(($(date +%s) - t0)) s"
@@ -94,6 +94,55 @@ checkpatch_clean() {
 		scripts/guest/kmem-bench.c Kbuild Kconfig
 }
 gate "checkpatch.pl --strict: C, Kbuild and Kconfig files" checkpatch_clean
+# kernel.sh --print-dir, called from a recursive make (MAKEFLAGS with -w), prints one clean
+# path and creates nothing.
+print_dir_clean() {
+	local before after d plain
+	before=$(ls -A "$CACHE")
+	d=$(MAKEFLAGS=w MAKELEVEL=2 "$here/kernel.sh" --print-dir) || return 1
+	plain=$(env -u MAKEFLAGS -u MAKELEVEL "$here/kernel.sh" --print-dir) || return 1
+	after=$(ls -A "$CACHE")
+	echo "print-dir: '$d' (plain: '$plain')"
+	[[ $d =~ ^/[^[:space:]\']+$ ]] || { echo "not one clean path"; return 1; }
+	[ "$d" = "$plain" ] || { echo "differs from the plain call"; return 1; }
+	[ "$before" = "$after" ] || { echo "the cache changed: $(diff <(echo "$before") <(echo "$after"))"; return 1; }
+	if ls -A "$CACHE" | grep -F 'make['; then echo "stray directory in $CACHE"; return 1; fi
+}
+gate "kernel.sh --print-dir under a recursive make: one path, nothing created" print_dir_clean
+# vm-run's splat matcher fires on every kind of kernel report (one real line of each) and on
+# nothing in a clean boot's ordinary lines.
+splat_matcher() {
+	local bad=0 line
+	while IFS= read -r line; do
+		[ -n "$line" ] || continue
+		"$here/splat-match" <(echo "$line") >/dev/null || { echo "missed: $line"; bad=1; }
+	done <<'LINES'
+[   12.345678] WARNING: possible circular locking dependency detected
+[   12.345678] INFO: trying to register non-static key.
+[   12.345678] BUG kmalloc-32 (Not tainted): Poison overwritten
+[   12.345678] kworker/0:1: page allocation failure: order:10, mode:0x40cc0(GFP_KERNEL|__GFP_COMP), nodemask=(null)
+[   12.345678] INFO: task cat:123 blocked for more than 20 seconds.
+[   12.345678] watchdog: BUG: soft lockup - CPU#0 stuck for 26s! [bash:1]
+[   12.345678] BUG: KASAN: wild-memory-access in do_raw_spin_lock+0x1/0x2
+[   12.345678] kmemleak: 2 new suspected memory leaks (see /sys/kernel/debug/kmemleak)
+[   12.345678] unreferenced object 0xffff888100000000 (size 32):
+[   12.345678] WARNING: CPU: 0 PID: 1 at mm/memory_hotplug.c:1 foo+0x1/0x2
+[   12.345678] WARNING: possible recursive locking detected
+[   12.345678] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:
+LINES
+	while IFS= read -r line; do
+		[ -n "$line" ] || continue
+		"$here/splat-match" <(echo "$line") && { echo "false alarm: $line"; bad=1; }
+	done <<'LINES'
+[    0.000000] Calibrating delay loop (skipped) preset value.. 8000.00 BogoMIPS (lpj=4000000)
+[    1.234567] kmem dax0.0: mapping0: 0x100000000-0x13fffffff stuck online until reboot
+[    1.234567] kmemleak: Kernel memory leak detector initialized (mem pool free: 15000)
+[    1.234567] kmem dax0.0: guard: refused external offline of memory32 (guard=owned; 0 more refused since last message)
+[    1.234567] Memory block size: 128MB
+LINES
+	return $bad
+}
+gate "vm-run's splat matcher: every report kind, no false alarm" splat_matcher
 
 # --- guest runs ------------------------------------------------------------------------------
 # run NAME MODE [vm-run options] -- SCRIPT [ARGS]: count the KTAP-like lines of one
@@ -104,7 +153,10 @@ run() {
 	local opts=()
 	while [ "$1" != -- ]; do opts+=("$1"); shift; done
 	shift
-	if [ -n "${KMEM_CHECK_ONLY:-}" ] && ! [[ $name =~ $KMEM_CHECK_ONLY ]]; then return 0; fi
+	if [ -n "${KMEM_CHECK_ONLY:-}" ] && ! [[ $name =~ $KMEM_CHECK_ONLY ]]; then
+		skipped "$name [$mode] (not selected by KMEM_CHECK_ONLY)"
+		return 0
+	fi
 	local out=$LOGDIR/$name-$mode.txt rc
 	[ -n "${KMEM_DEBUG:-}" ] && opts+=(--debug)
 	"$here/vm-run" --kmem="$mode" "${opts[@]}" "$@" >"$out" 2>&1
@@ -116,6 +168,14 @@ run() {
 	p=$((p - s))
 	PASS=$((PASS + p)) FAIL=$((FAIL + f)) SKIP=$((SKIP + s))
 	grep -E '^not ok |^# (want|blocks|vm-run)' "$out" | sed "s|^|    [$name/$mode] |"
+	# The plan: the first "1..N" line; every run declares one and reports exactly N results.
+	local planned
+	planned=$(grep -m1 -E '^1\.\.[0-9]+$' "$out" | cut -d. -f3)
+	if [ -z "$planned" ]; then
+		fail "$name [$mode]: no plan (no '1..N' line; did the suite run at all?) ($out)"
+	elif [ "$((p + f + s))" != "$planned" ]; then
+		fail "$name [$mode]: $((p + f + s)) results, but the plan says $planned ($out)"
+	fi
 	if [ "$rc" = 0 ]; then
 		pass "$name [$mode]: $p passed, $f failed, $s skipped; clean exit and kernel log"
 	else
@@ -126,7 +186,14 @@ run() {
 # differential NAME: the "obs" lines of the Rust and the C run must match.
 differential() {
 	local name=$1 r=$LOGDIR/$1-rust.txt c=$LOGDIR/$1-c.txt
-	[ -f "$r" ] && [ -f "$c" ] || return 0
+	if [ -n "${KMEM_CHECK_ONLY:-}" ] && ! [[ $name =~ $KMEM_CHECK_ONLY ]]; then
+		skipped "differential $name (not selected by KMEM_CHECK_ONLY)"
+		return 0
+	fi
+	if ! [ -f "$r" ] || ! [ -f "$c" ]; then
+		fail "differential $name: a run is missing"
+		return
+	fi
 	if diff <(grep '^obs ' "$r") <(grep '^obs ' "$c") >"$LOGDIR/$name.diff"; then
 		pass "differential $name: Rust and C observed the same ($(grep -c '^obs ' "$r") observations)"
 	else
@@ -136,7 +203,13 @@ differential() {
 }
 # kunit: load kmem_kunit.ko and parse its KTAP with the tree's kunit.py.
 kunit() {
-	[ -n "${KMEM_CHECK_ONLY:-}" ] && ! [[ kunit =~ $KMEM_CHECK_ONLY ]] && return 0
+	if [ -n "${KMEM_CHECK_ONLY:-}" ] && ! [[ kunit =~ $KMEM_CHECK_ONLY ]]; then
+		skipped "kunit (not selected by KMEM_CHECK_ONLY)"
+		return 0
+	fi
+	# The plan: one case per #[test] in the KUnit crate.
+	local want
+	want=$(grep -cE '^[[:space:]]*#\[test\]' "$repo/kunit/kmem_kunit.rs")
 	local out=$LOGDIR/kunit.txt ktap=$LOGDIR/kunit.ktap res
 	local dbg=()
 	[ -n "${KMEM_DEBUG:-}" ] && dbg=(--debug)
@@ -156,7 +229,11 @@ kunit() {
 	p=${p:-0} f=${f:-0}
 	echo "$res" | grep -E '\[FAILED\]|\[CRASHED\]' | sed 's/^/    [kunit] /'
 	PASS=$((PASS + p)) FAIL=$((FAIL + f))
-	if [ "$rc" = 0 ] && [ "$p" -gt 0 ]; then
+	local ran
+	ran=$(echo "$line" | sed -nE 's/.*Ran ([0-9]+) tests.*/\1/p')
+	if [ "${ran:-0}" != "$want" ]; then
+		fail "kunit: ran ${ran:-0} test cases, the crate has $want (#[test])"
+	elif [ "$rc" = 0 ] && [ "$p" = "$want" ]; then
 		pass "kunit: $p test cases passed (kunit.py parse)"
 	else
 		fail "kunit: kunit.py parse exit $rc: $line"
@@ -226,20 +303,34 @@ fi
 
 # The debug kernel (KASAN, kmemleak with a scan after every scenario, lockdep,
 # DEBUG_OBJECTS, ...) on the scenarios most likely to corrupt or leak memory.
-# make check-debug runs every suite on it instead.
-if [ -z "${KMEM_NO_DEBUG:-}" ]; then
-	if make -s modules-debug >"$LOGDIR/build-debug.log" 2>&1; then
-		pass "build the debug kernel and modules"
-		export KMEM_VM_TIMEOUT=${KMEM_VM_TIMEOUT:-1200}
-		run debug-unbind rust --debug $OFF -- "$T/unbind.sh"
-		run debug-kselftest-unbind rust --debug $OFF -- "$T/kselftest.sh" unbind
-		run debug-faults-rollback rust --debug $OFF -- "$T/faults.sh" multirange
-		run debug-faults-signal rust --debug $OFF -- "$T/faults.sh" signal
-		run debug-reload rust --debug $OFF -- "$T/reload.sh" 20
-		run debug-stress rust --debug -- "$T/stress.sh" 60
-	else
-		fail "build the debug kernel and modules (log: $LOGDIR/build-debug.log)"
-	fi
+# make check-debug runs every suite on it instead (and sets KMEM_IN_DEBUG).
+debug_runs=(
+	"debug-unbind rust --debug $OFF -- $T/unbind.sh"
+	"debug-leakcheck rust --debug --dax=2G -- $T/leakcheck.sh 10"
+	"debug-leakcheck c --debug --dax=2G --kmemleak-report-only -- $T/leakcheck.sh 10"
+	"debug-kselftest-unbind rust --debug $OFF -- $T/kselftest.sh unbind"
+	"debug-faults-rollback rust --debug $OFF -- $T/faults.sh multirange"
+	"debug-faults-signal rust --debug $OFF -- $T/faults.sh signal"
+	"debug-reload rust --debug $OFF -- $T/reload.sh 20"
+	"debug-stress rust --debug -- $T/stress.sh 60"
+)
+if [ -n "${KMEM_IN_DEBUG:-}" ]; then
+	: # check-debug: every suite above already ran on the debug kernel
+elif [ -n "${KMEM_NO_DEBUG:-}" ]; then
+	for r in "${debug_runs[@]}"; do
+		read -r -a words <<<"$r"
+		skipped "${words[0]} [${words[1]}] (KMEM_NO_DEBUG)"
+	done
+elif make -s modules-debug >"$LOGDIR/build-debug.log" 2>&1; then
+	pass "build the debug kernel and modules"
+	export KMEM_VM_TIMEOUT=${KMEM_VM_TIMEOUT:-1200}
+	for r in "${debug_runs[@]}"; do
+		read -r -a words <<<"$r"
+		run "${words[@]}"
+	done
+	grep -h '^LEAKS ' "$LOGDIR"/debug-leakcheck-*.txt 2>/dev/null | sed 's/^/# /'
+else
+	fail "build the debug kernel and modules (log: $LOGDIR/build-debug.log)"
 fi
 grep -h -E '^(RACE|FUZZ|STRESS|RELOAD|SIGNAL)' "$LOGDIR"/*.txt 2>/dev/null | sed 's/^/# /'
 

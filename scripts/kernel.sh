@@ -30,7 +30,7 @@ debug) frags+=("$here/config/debug.config") ;;
 esac
 
 [ -f "$KSRC/Makefile" ] || die "no kernel source at $KSRC (run scripts/setup.sh)"
-kver=$(make -s -C "$KSRC" kernelversion 2>/dev/null)
+kver=$(kernel_version) || die "cannot read the kernel version from $KSRC/Makefile"
 key=$( (cat "${frags[@]}"; /usr/bin/rustc --version; echo "$kver") | sha256sum | cut -c1-12)
 OUT=$CACHE/build-$kver-$variant-$key
 

@@ -18,5 +18,13 @@ KMAKE_VARS=(LLVM=1 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
 	RUSTFMT=/usr/bin/rustfmt CLIPPY_DRIVER=/usr/bin/clippy-driver
 	BINDGEN="$BINDGEN" HOSTRUSTC=/usr/bin/rustc)
 
+# kernel_version [SRC]: "7.3.4" from the top of SRC's Makefile, without running make (a make
+# called from a recursive make prints its directory messages into the result).
+kernel_version() {
+	awk -F' *= *' '$1 ~ /^(VERSION|PATCHLEVEL|SUBLEVEL|EXTRAVERSION)$/ && !($1 in v) { v[$1] = $2 }
+		END { if (v["VERSION"] == "") exit 1; printf "%s.%s.%s%s\n", v["VERSION"], v["PATCHLEVEL"], v["SUBLEVEL"], v["EXTRAVERSION"] }' \
+		"${1:-$KSRC}/Makefile"
+}
+
 log() { printf '[kmem-rs] %s\n' "$*" >&2; }
 die() { printf '[kmem-rs] error: %s\n' "$*" >&2; exit 1; }

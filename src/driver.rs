@@ -16,7 +16,6 @@ use crate::{
         self,
         AddedMemory,
         MemoryGroup,
-        Name,
         Reservation,
         SizeString, //
     },
@@ -33,7 +32,6 @@ use crate::{
     sysfs,
     view::{
         encode_request,
-        encode_state,
         show_view,
         View, //
     }, //
@@ -77,11 +75,10 @@ struct Config {
     ranges: KVec<Option<Range>>,
     /// Whether the device asked for its memmap to live on the hot-added memory.
     memmap_on_memory: bool,
-    /// Name of the reservations: the device name (`daxX.Y`).
-    res_name: Name,
-    /// Name of the added memory: "System RAM (kmem)".
-    ram_name: Name,
 }
+
+/// The resource name of the added memory; each reservation is named after its device.
+const RAM_NAME: &CStr = c"System RAM (kmem)";
 
 /// What transitions change, under one lock.
 struct Inner {
@@ -134,12 +131,12 @@ impl Config {
             if inner.reserved[i].is_some() || inner.added[i].is_some() {
                 continue;
             }
-            match Reservation::request(range, &self.res_name) {
-                Some(res) => {
+            match Reservation::request(range, self.dev.name()) {
+                Ok(res) => {
                     inner.reserved[i] = Some(res);
                     mapped += 1;
                 }
-                None => {
+                Err(_) => {
                     self.warn_mapping(i, range, "could not reserve region");
                     if state::on_failure(mapped) == OnFailure::Abort {
                         return Err(EBUSY);
@@ -171,7 +168,7 @@ impl Config {
             let result = mhp::add_memory_driver_managed(
                 group,
                 res,
-                &self.ram_name,
+                RAM_NAME,
                 self.memmap_on_memory,
                 online_type,
             );
@@ -280,7 +277,7 @@ impl KmemDevice {
             Err(e) => Err(e),
         };
         let v = &self.view;
-        v.state.store(encode_state(inner.state), Relaxed);
+        v.publish_state(inner.state);
         v.last_request.store(encode_request(request), Relaxed);
         v.last_result.store(
             result.as_ref().map_or_else(|e| e.to_errno(), |_| 0),
@@ -300,13 +297,17 @@ impl KmemDevice {
         let mut inner = self.inner.lock();
         let _mark = self.guard.data().mark();
         self.config.plug(&mut inner, online_type)?;
-        self.view.state.store(encode_state(inner.state), Relaxed);
+        self.view.publish_state(inner.state);
         Ok(())
     }
 
-    /// The current state.
+    /// The committed state, as published by the last completed transition.
+    ///
+    /// Never waits for the state mutex: a transition can retry for as long as a page cannot be
+    /// migrated, and a reader must not hang behind it (the C driver's `state_show()` takes no
+    /// lock either). During a transition this is the state before it.
     fn state(&self) -> State {
-        self.inner.lock().state
+        self.view.state()
     }
 }
 
@@ -346,8 +347,6 @@ fn read_config(ddev: &dax::Device<Core<'_>>, block: u64) -> Result<(Config, u64)
         dev: dev.into(),
         ranges,
         memmap_on_memory: ddev.memmap_on_memory(),
-        res_name: Name::new(fmt!("{}", dev.name()))?,
-        ram_name: Name::new(fmt!("System RAM (kmem)"))?,
     };
     Ok((config, sizes.usable))
 }
@@ -423,7 +422,7 @@ impl dax::Driver for KmemDriver {
     fn unbind(_ddev: &dax::Device<Core<'_>>, this: Pin<&KmemDevice>) {
         let mut inner = this.inner.lock();
         this.config.remove_all(&mut inner);
-        this.view.state.store(encode_state(inner.state), Relaxed);
+        this.view.publish_state(inner.state);
     }
 }
 

@@ -29,11 +29,11 @@ struct range kmem_glue_memory_block_aligned_range(const struct range *range)
 	return memory_block_aligned_range(range);
 }
 
-const char *kmem_glue_pfn_zone_name(unsigned long pfn)
+int kmem_glue_online_pfn_zone_idx(unsigned long pfn)
 {
 	struct page *page = pfn_to_online_page(pfn);
 
-	return page ? page_zone(page)->name : NULL;
+	return page ? zone_idx(page_zone(page)) : -1;
 }
 
 void kmem_glue_init_list_head(struct list_head *list)

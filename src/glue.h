@@ -26,12 +26,14 @@ struct range kmem_glue_memory_block_aligned_range(const struct range *range);
 void kmem_glue_init_list_head(struct list_head *list);
 
 /**
- * kmem_glue_pfn_zone_name() - name of the zone of an online pfn
+ * kmem_glue_online_pfn_zone_idx() - zone index of an online pfn
  * @pfn: page frame number
  *
- * Return: page_zone(pfn_to_online_page(@pfn))->name, or NULL if @pfn is not
- * online.  For the debugfs view only.
+ * Context: the memory hotplug lock is held (a memory notifier callback), so
+ * the memmap of @pfn cannot go away.
+ * Return: zone_idx(page_zone(pfn_to_online_page(@pfn))), or -1 if @pfn is not
+ * online.
  */
-const char *kmem_glue_pfn_zone_name(unsigned long pfn);
+int kmem_glue_online_pfn_zone_idx(unsigned long pfn);
 
 #endif /* KMEM_GLUE_H */

@@ -157,6 +157,11 @@ impl MemoryCallback for BlockGuard {
         if !self.ranges.iter().any(|r| state::overlaps(*r, t.range)) {
             return Verdict::Done;
         }
+        match t.event {
+            BlockEvent::Online(zone) => self.view.record_zone(t.range, Some(zone)),
+            BlockEvent::Offline => self.view.record_zone(t.range, None),
+            _ => (),
+        }
         let own = self.transition_task.load(Acquire) == TaskId::current().as_raw();
         let mode = guard_mode();
         match state::guard_verdict(mode, self.view.owned.load(Acquire), t.event, own) {

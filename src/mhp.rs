@@ -25,8 +25,7 @@ use core::{
 use kernel::{
     error::to_result,
     prelude::*,
-    str::CString,
-    sync::Arc, //
+    str::CString, //
 };
 
 /// Size of a memory block in bytes (`memory_block_size_bytes()`), a power of two.
@@ -44,22 +43,14 @@ pub(crate) fn default_online_type() -> Result<OnlineType> {
     OnlineType::from_mmop(raw).ok_or(EINVAL)
 }
 
-/// A reference-counted resource name.
+/// A copy of `name` for a resource to point at.
 ///
-/// Resource names are referenced, not copied, by the `iomem` tree; a clone is held by every
-/// object that hands the name to C, so the string lives as long as the longest of them.
-#[derive(Clone)]
-pub(crate) struct Name(Arc<CString>);
-
-impl Name {
-    /// Allocates a name.
-    pub(crate) fn new(args: core::fmt::Arguments<'_>) -> Result<Self> {
-        Ok(Self(Arc::new(CString::try_from_fmt(args)?, GFP_KERNEL)?))
-    }
-
-    fn as_char_ptr(&self) -> *const c_char {
-        self.0.as_char_ptr()
-    }
+/// The `iomem` tree refers to a resource's name, it does not copy it. Every object that hands a
+/// name to C owns its own copy, so that when memory stays added after the driver is gone (its
+/// objects are deliberately not freed) the string's only reference is the resource's `name`:
+/// it stays reachable, and kmemleak sees no leak.
+fn resource_name(name: &CStr) -> Result<CString> {
+    Ok(CString::try_from(name)?)
 }
 
 /// A static memory group (`memory_group_register_static()`): the device's memory blocks are
@@ -113,8 +104,8 @@ impl Drop for MemoryGroup {
 pub(crate) struct Reservation {
     res: NonNull<ffi::resource>,
     range: Range,
-    /// Keeps the name alive: the resource refers to it.
-    _name: Name,
+    /// The resource's name: the resource refers to it.
+    _name: CString,
 }
 
 // SAFETY: The resource is only touched through `remove_resource()`, which takes the resource
@@ -124,11 +115,12 @@ unsafe impl Send for Reservation {}
 unsafe impl Sync for Reservation {}
 
 impl Reservation {
-    /// Reserves `range` under the resource name `name`; `None` if any part is already taken.
-    pub(crate) fn request(range: Range, name: &Name) -> Option<Self> {
+    /// Reserves `range` under the resource name `name`; [`EBUSY`] if any part is already taken.
+    pub(crate) fn request(range: Range, name: &CStr) -> Result<Self> {
+        let name = resource_name(name)?;
         // SAFETY: `iomem_resource` is a static that lives forever; `__request_region()` takes
         // the resource lock itself. `name` stays valid for as long as the returned
-        // reservation exists, since the reservation holds a reference to it.
+        // reservation exists, since the reservation owns it.
         let res = unsafe {
             ffi::__request_region(
                 &raw mut ffi::iomem_resource,
@@ -138,16 +130,16 @@ impl Reservation {
                 0,
             )
         };
-        let res = NonNull::new(res)?;
+        let res = NonNull::new(res).ok_or(EBUSY)?;
         // SAFETY: `res` was just allocated and inserted; nobody else owns it. Clearing
         // `IORESOURCE_BUSY` lets `add_memory_driver_managed()` nest below it. Flags inherited
         // from the parent are dropped on purpose: they may break add_memory().
         unsafe { (*res.as_ptr()).flags = ffi::IORESOURCE_SYSTEM_RAM as c_ulong };
         // INVARIANT: `res` is a freshly requested resource, owned by the result, named `name`.
-        Some(Self {
+        Ok(Self {
             res,
             range,
-            _name: name.clone(),
+            _name: name,
         })
     }
 
@@ -175,7 +167,7 @@ impl Drop for Reservation {
 /// tree keeps pointing at them.
 pub(crate) struct AddedMemory {
     reservation: ManuallyDrop<Reservation>,
-    name: ManuallyDrop<Name>,
+    name: ManuallyDrop<CString>,
 }
 
 impl AddedMemory {
@@ -216,7 +208,8 @@ impl AddedMemory {
 impl Drop for AddedMemory {
     fn drop(&mut self) {
         // The memory is still added: the resource tree refers to the reservation and to both
-        // names, so they must outlive this object (and the module). Nothing is freed.
+        // names, so they must outlive this object (and the module). Nothing is freed; the
+        // resources and both strings stay reachable from `iomem_resource`.
     }
 }
 
@@ -227,7 +220,7 @@ impl Drop for AddedMemory {
 pub(crate) fn add_memory_driver_managed(
     group: &MemoryGroup,
     reservation: Reservation,
-    name: &Name,
+    name: &CStr,
     memmap_on_memory: bool,
     online_type: OnlineType,
 ) -> Result<AddedMemory> {
@@ -236,9 +229,10 @@ pub(crate) fn add_memory_driver_managed(
         flags |= ffi::MHP_MEMMAP_ON_MEMORY;
     }
     let r = reservation.range();
+    let name = resource_name(name)?;
     // SAFETY: `group.id` is a registered group (type invariant), the range is reserved for us,
     // and `name` stays valid for as long as the memory is added: the returned `AddedMemory`
-    // holds a reference to it and never frees it while the memory is added.
+    // owns it and never frees it while the memory is added.
     let ret = unsafe {
         ffi::__add_memory_driver_managed(
             group.id,
@@ -252,7 +246,7 @@ pub(crate) fn add_memory_driver_managed(
     to_result(ret)?;
     Ok(AddedMemory {
         reservation: ManuallyDrop::new(reservation),
-        name: ManuallyDrop::new(name.clone()),
+        name: ManuallyDrop::new(name),
     })
 }
 
@@ -316,17 +310,4 @@ impl kernel::fmt::Display for SizeString {
         let s = core::str::from_utf8(&self.0[..n]).map_err(|_| kernel::fmt::Error)?;
         f.write_str(s)
     }
-}
-
-/// The zone of the memory at physical address `addr` ("Normal", "Movable", ...), or `None` if it
-/// is not online. For diagnostics: the answer may be stale as soon as it is returned.
-pub(crate) fn zone_name(addr: u64) -> Option<&'static CStr> {
-    let pfn = c_ulong::try_from(addr >> kernel::page::PAGE_SHIFT).ok()?;
-    // SAFETY: The helper accepts any pfn and only looks at it if it is online.
-    let name = unsafe { ffi::kmem_glue_pfn_zone_name(pfn) };
-    if name.is_null() {
-        return None;
-    }
-    // SAFETY: A non-NULL result is a zone's name, a static NUL-terminated string.
-    Some(unsafe { CStr::from_char_ptr(name) })
 }

@@ -12,7 +12,8 @@ use crate::{
     ffi,
     state::{
         BlockEvent,
-        Range, //
+        Range,
+        Zone, //
     },
 };
 use core::marker::PhantomPinned;
@@ -145,14 +146,16 @@ impl<T: MemoryCallback> MemoryNotifier<T> {
         let this = unsafe { &*container_of!(nb.cast::<Opaque<ffi::notifier_block>>(), Self, nb) };
         // SAFETY: The memory notifier chain passes a `struct memory_notify`.
         let mn = unsafe { &*arg.cast::<ffi::memory_notify>() };
-        let event = match u32::try_from(action) {
-            Ok(ffi::memory_block_state_MEM_GOING_ONLINE) => BlockEvent::GoingOnline,
-            Ok(ffi::memory_block_state_MEM_GOING_OFFLINE) => BlockEvent::GoingOffline,
-            _ => BlockEvent::Other,
-        };
         if mn.nr_pages == 0 {
             return Verdict::Done.to_raw();
         }
+        let event = match u32::try_from(action) {
+            Ok(ffi::memory_block_state_MEM_GOING_ONLINE) => BlockEvent::GoingOnline,
+            Ok(ffi::memory_block_state_MEM_GOING_OFFLINE) => BlockEvent::GoingOffline,
+            Ok(ffi::memory_block_state_MEM_ONLINE) => BlockEvent::Online(online_zone(mn.start_pfn)),
+            Ok(ffi::memory_block_state_MEM_OFFLINE) => BlockEvent::Offline,
+            _ => BlockEvent::Other,
+        };
         let shift = kernel::page::PAGE_SHIFT;
         let start = (mn.start_pfn as u64) << shift;
         let end = ((mn.start_pfn as u64).wrapping_add(mn.nr_pages as u64) << shift).wrapping_sub(1);
@@ -161,6 +164,21 @@ impl<T: MemoryCallback> MemoryNotifier<T> {
             range: Range { start, end },
         };
         this.data.notify(&t).to_raw()
+    }
+}
+
+/// The zone of `pfn` during a `MEM_ONLINE` notification.
+///
+/// Only called from the notifier callback: the chain runs under `mem_hotplug_lock`, so the pages
+/// just onlined stay online and their memmap stays valid during the lookup.
+fn online_zone(pfn: c_ulong) -> Zone {
+    // SAFETY: The helper accepts any pfn; it only dereferences the memmap of an online one,
+    // which the memory hotplug lock held by our caller keeps alive.
+    let idx = unsafe { ffi::kmem_glue_online_pfn_zone_idx(pfn) };
+    match u32::try_from(idx) {
+        Ok(ffi::zone_type_ZONE_NORMAL) => Zone::Normal,
+        Ok(ffi::zone_type_ZONE_MOVABLE) => Zone::Movable,
+        _ => Zone::Other,
     }
 }
 

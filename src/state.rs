@@ -276,6 +276,28 @@ impl GuardMode {
     }
 }
 
+/// The zone an online memory block belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Zone {
+    /// `ZONE_NORMAL`.
+    Normal,
+    /// `ZONE_MOVABLE`.
+    Movable,
+    /// Any other zone (hot-added memory never lands there).
+    Other,
+}
+
+impl Zone {
+    /// The zone's name as the kernel prints it.
+    pub(crate) const fn as_str(self) -> &'static str {
+        match self {
+            Zone::Normal => "Normal",
+            Zone::Movable => "Movable",
+            Zone::Other => "other",
+        }
+    }
+}
+
 /// A memory-block transition seen by the guard.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum BlockEvent {
@@ -283,7 +305,11 @@ pub(crate) enum BlockEvent {
     GoingOnline,
     /// `MEM_GOING_OFFLINE`: a block is about to be offlined; can be refused.
     GoingOffline,
-    /// Anything else (`MEM_ONLINE`, `MEM_OFFLINE`, `MEM_CANCEL_*`): informational.
+    /// `MEM_ONLINE`: a block is now online, in this zone (informational).
+    Online(Zone),
+    /// `MEM_OFFLINE`: a block is now offline (informational).
+    Offline,
+    /// Anything else (`MEM_CANCEL_*`): informational.
     Other,
 }
 
@@ -312,7 +338,7 @@ pub(crate) const fn guard_verdict(
         return GuardVerdict::Pass;
     }
     match event {
-        BlockEvent::Other => GuardVerdict::Pass,
+        BlockEvent::Online(_) | BlockEvent::Offline | BlockEvent::Other => GuardVerdict::Pass,
         BlockEvent::GoingOnline | BlockEvent::GoingOffline => match mode {
             GuardMode::Off => GuardVerdict::Allow,
             GuardMode::Owned if !owned => GuardVerdict::Allow,

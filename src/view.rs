@@ -7,21 +7,23 @@
 
 use crate::{
     guard::guard_mode,
-    mhp,
     state::{
         OnlineType,
         Range,
         Request,
-        State, //
+        State,
+        Zone, //
     },
 };
 use kernel::{
     prelude::*,
     sync::{
         atomic::{
+            Acquire,
             Atomic,
             AtomicFlag,
-            Relaxed, //
+            Relaxed,
+            Release, //
         },
         Arc,
     },
@@ -33,8 +35,11 @@ pub(crate) struct View {
     /// The block-aligned ranges by mapping index (`None`: smaller than a block).
     pub(crate) ranges: KVec<Option<Range>>,
     pub(crate) block_shift: u32,
-    /// The current state ([`encode_state`]), mirrored for readers without the mutex.
-    pub(crate) state: Atomic<u32>,
+    /// The committed state ([`encode_state`]), published for readers without the mutex.
+    state: Atomic<u32>,
+    /// The zone of each block of the usable ranges, in order ([`encode_zone`]): recorded by the
+    /// memory notifier when the block goes online, cleared when it goes offline.
+    zones: KVec<Atomic<i8>>,
     /// Set by the first successful write to `state`; cleared only by unbind (drop).
     pub(crate) owned: AtomicFlag,
     /// External transitions of the device's blocks let through and refused by the guard.
@@ -50,10 +55,29 @@ pub(crate) struct View {
     pub(crate) last_mm_ns: Atomic<u64>,
 }
 
-pub(crate) const fn encode_state(s: State) -> u32 {
+const fn encode_state(s: State) -> u32 {
     match s {
         State::Unplugged => 0,
         State::Plugged(t) => 1 + t.as_mmop(),
+    }
+}
+
+/// 0: offline or absent; otherwise 1 + the zone.
+const fn encode_zone(z: Option<Zone>) -> i8 {
+    match z {
+        None => 0,
+        Some(Zone::Normal) => 1,
+        Some(Zone::Movable) => 2,
+        Some(Zone::Other) => 3,
+    }
+}
+
+fn zone_name(v: i8) -> &'static str {
+    match v {
+        1 => Zone::Normal.as_str(),
+        2 => Zone::Movable.as_str(),
+        3 => Zone::Other.as_str(),
+        _ => "offline or absent",
     }
 }
 
@@ -85,11 +109,21 @@ impl View {
     pub(crate) fn new(ranges: &[Option<Range>], block_shift: u32) -> Result<Arc<Self>> {
         let mut copy = KVec::with_capacity(ranges.len(), GFP_KERNEL)?;
         copy.extend_from_slice(ranges, GFP_KERNEL)?;
+        let blocks: u64 = ranges
+            .iter()
+            .flatten()
+            .map(|r| r.len() >> block_shift)
+            .sum();
+        let mut zones = KVec::with_capacity(usize::try_from(blocks)?, GFP_KERNEL)?;
+        for _ in 0..blocks {
+            zones.push(Atomic::new(encode_zone(None)), GFP_KERNEL)?;
+        }
         Ok(Arc::new(
             Self {
                 ranges: copy,
                 block_shift,
                 state: Atomic::new(encode_state(State::Unplugged)),
+                zones,
                 owned: AtomicFlag::new(false),
                 allowed: Atomic::new(0),
                 refused: Atomic::new(0),
@@ -104,10 +138,47 @@ impl View {
     }
 }
 
+impl View {
+    /// Publishes the committed state; called with the state mutex held, after each transition.
+    pub(crate) fn publish_state(&self, s: State) {
+        self.state.store(encode_state(s), Release);
+    }
+
+    /// The slot in `zones` of memory block number `block`, if it belongs to the device.
+    fn zone_slot(&self, block: u64) -> Option<usize> {
+        let mut base = 0u64;
+        for r in self.ranges.iter().flatten() {
+            let (first, last) = (r.start >> self.block_shift, r.end >> self.block_shift);
+            if (first..=last).contains(&block) {
+                return usize::try_from(base + (block - first)).ok();
+            }
+            base += last - first + 1;
+        }
+        None
+    }
+
+    /// Records the zone of the device's blocks in `range` (`None`: offline), from the memory
+    /// notifier: the only place where a block's zone is stable while it is read.
+    pub(crate) fn record_zone(&self, range: Range, zone: Option<Zone>) {
+        let mut block = range.start >> self.block_shift;
+        while block <= range.end >> self.block_shift {
+            if let Some(z) = self.zone_slot(block).and_then(|i| self.zones.get(i)) {
+                z.store(encode_zone(zone), Relaxed);
+            }
+            block += 1;
+        }
+    }
+
+    /// The last published state, without any lock.
+    pub(crate) fn state(&self) -> State {
+        // Only `publish_state()` stores, and only encodings of a `State`.
+        decode_state(self.state.load(Acquire)).unwrap_or(State::Unplugged)
+    }
+}
+
 /// Renders `/sys/kernel/debug/kmem/daxX.Y`.
 pub(crate) fn show_view(v: &Arc<View>, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
-    let state = decode_state(v.state.load(Relaxed)).map_or("?", State::as_str);
-    writeln!(f, "state: {}", state)?;
+    writeln!(f, "state: {}", v.state().as_str())?;
     writeln!(
         f,
         "owned: {} (guard={})",
@@ -126,20 +197,10 @@ pub(crate) fn show_view(v: &Arc<View>, f: &mut kernel::fmt::Formatter<'_>) -> ke
             continue;
         };
         writeln!(f, "mapping{}: {:#x}-{:#x}", i, r.start, r.end)?;
-        let mut addr = r.start;
-        while addr <= r.end {
-            let zone = mhp::zone_name(addr);
-            let zone = zone.map_or(Ok("offline or absent"), CStr::to_str);
-            writeln!(
-                f,
-                "  memory{}: {}",
-                addr >> v.block_shift,
-                zone.map_err(|_| kernel::fmt::Error)?
-            )?;
-            addr = match addr.checked_add(1u64 << v.block_shift) {
-                Some(a) => a,
-                None => break,
-            };
+        for block in (r.start >> v.block_shift)..=(r.end >> v.block_shift) {
+            let zone = v.zone_slot(block).and_then(|i| v.zones.get(i));
+            let zone = zone.map_or(0, |z| z.load(Relaxed));
+            writeln!(f, "  memory{}: {}", block, zone_name(zone))?;
         }
     }
     let total = v.last_total_ns.load(Relaxed);

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Guest: the read-only debugfs view of the Rust driver (/sys/kernel/debug/kmem).
 . /test/lib.sh
+plan 19
 D=/sys/kernel/debug/kmem
 ST=$DAX_BASE/dax0.0/state
 echo owned >/sys/module/kmem/parameters/guard
@@ -12,6 +13,7 @@ check "view shows the state" contains "$v" "^state: offline$"
 check "view shows ownership" contains "$v" "^owned: no \(guard=owned\)$"
 check "view shows the range" contains "$v" "^mapping0: 0x100000000-0x13fffffff$"
 expect_eq "view lists 8 blocks" 8 "$(grep -c '^  memory' <<<"$v")"
+expect_eq "offline blocks have no zone" 8 "$(grep -c '^  memory[0-9]*: offline or absent$' <<<"$v")"
 write_errno $ST unplugged >/dev/null
 write_errno $ST online_movable >/dev/null
 v=$(cat $D/dax0.0)

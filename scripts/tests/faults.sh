@@ -8,6 +8,28 @@
 DAX=dax0.0
 ST=$DAX_BASE/$DAX/state
 DRV=/sys/bus/dax/drivers/kmem
+case $1 in
+rollback) plan 9 ;;
+multirange) plan 12 ;;
+signal) plan 9 ;;
+release) plan 7 ;;
+*) plan 1; not_ok "unknown scenario '$1'"; exit 1 ;;
+esac
+
+# read_state_nonblocking: read `state` in the background; print what it read if
+# that took less than a second, "blocked" otherwise (the reader is left behind,
+# and the caller waits for it once the transition ended).
+read_state_nonblocking() {
+	local r i
+	rm -f /tmp/state-read
+	(cat $ST >/tmp/state-read.tmp 2>&1 && mv /tmp/state-read.tmp /tmp/state-read) </dev/null >/dev/null 2>&1 &
+	r=$!
+	for ((i = 0; i < 20; i++)); do
+		[ -e /tmp/state-read ] && break
+		sleep 0.05
+	done
+	if [ -e /tmp/state-read ]; then cat /tmp/state-read; else echo blocked; fi
+}
 
 if [ "$1" = multirange ]; then
 	check "dax0.0 rebuilt as two ranges" make_ranges 2
@@ -40,6 +62,9 @@ signal | release)
 	w=$!
 	sleep 2
 	check "unplug keeps retrying after 2 s" [ -d /proc/$w ]
+	got=$(read_state_nonblocking)
+	obs state_read_while_retrying "$got"
+	expect_eq "state reads within 1 s while unplug retries, the state before it" online_movable "$got"
 	if [ "$1" = signal ]; then
 		k0=$(now_us)
 		kill -9 $w
@@ -59,8 +84,10 @@ signal | release)
 		ms=$((($(now_us) - t0) / 1000))
 		diag "unplug completed $ms ms after it started"
 		expect_eq "unplug completed once the hold was released" 0 "$rc"
+		wait
 		expect_eq "state unplugged, nothing left" "unplugged 0 blocks" "$(cat $ST) $(block_summary $DAX)"
 	fi
 	;;
 esac
+wait
 finish

@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: GPL-2.0
+# Guest (debug kernel, vm-run --dax=2G --kmemleak-report-only): unbind while online,
+# N times in one boot, each on a new one-block device carved out of dax0.0's
+# region, with a kmemleak scan after each.  Whatever an unbind strands on purpose
+# (reservation, names, memory group, tier) must stay reachable: the Rust driver
+# must show 0 new reports after every unbind.  The C driver's reports are counted
+# and printed ("LEAKS c ..."), not judged: they are the reference's.
+# Argument: N (default 10).
+. /test/lib.sh
+N=${1:-10}
+KL=/sys/kernel/debug/kmemleak
+DRV=/sys/bus/dax/drivers/kmem
+per=5
+[ "$KMEM_RS_MODE" = rust ] && per=6
+plan $((2 + N * per))
+
+# new_reports: scan (twice: an object is reported once seen unreferenced in two
+# scans), count the objects reported since the last `clear`, print them, clear.
+new_reports() {
+	local n
+	echo scan >$KL
+	echo scan >$KL
+	n=$(grep -c '^unreferenced object' $KL)
+	[ "$n" = 0 ] || sed 's/^/# | /' $KL >&2
+	echo clear >$KL
+	echo "$n"
+}
+
+check "kmemleak is available" [ -w $KL ]
+echo scan=off >$KL # no automatic scan: every scan is one of ours
+sleep 6            # objects younger than 5 s are never reported
+bs=$(block_size)
+region=$(dirname "$(readlink -f $DAX_BASE/dax0.0)")/dax_region
+echo dax0.0 >$DRV/unbind
+echo 0 >$DAX_BASE/dax0.0/size
+expect_eq "no leak reported before the first unbind" 0 "$(new_reports 2>/dev/null)"
+total=0
+for ((i = 0; i < N; i++)); do
+	d=dax0.$i
+	[ "$i" = 0 ] || echo 1 >$region/create
+	echo "$bs" >$DAX_BASE/$d/size
+	expect_eq "$d: bound" OK "$(write_errno $DRV/bind $d)"
+	expect_eq "$d: online_movable" OK "$(write_errno $DAX_BASE/$d/state online_movable)"
+	up_kb=$(memtotal_kb)
+	expect_eq "$d: unbind while online" OK "$(write_errno $DRV/unbind $d)"
+	expect_eq "$d: memory stranded, still online" "1 online/Movable $up_kb" \
+		"$(block_summary $d) $(memtotal_kb)"
+	check "$d: the stranded range is logged" dmesg_has "$d: mapping0: .* stuck online until reboot"
+	sleep 6
+	n=$(new_reports)
+	total=$((total + n))
+	if [ "$KMEM_RS_MODE" = rust ]; then
+		expect_eq "$d: kmemleak clean after the unbind" 0 "$n"
+	fi
+	diag "$d: $n new kmemleak reports"
+done
+echo "LEAKS $KMEM_RS_MODE $total reports after $N unbinds while online"
+finish
