@@ -92,6 +92,12 @@ driver_of() { basename "$(readlink "$DAX_BASE/$1/driver" 2>/dev/null)" 2>/dev/nu
 contains() { grep -qE -- "$2" <<<"$1"; }
 # dmesg_has PATTERN: the kernel log has a line matching PATTERN.
 dmesg_has() { dmesg | grep -qE -- "$1"; }
+# guard_refuses: the loaded kmem refuses external memoryN/state writes to a device
+# once it was written through its `state` (the Rust driver with guard=owned or
+# always; the C driver has no guard).
+guard_refuses() {
+	case $(cat /sys/module/kmem/parameters/guard 2>/dev/null) in owned | always) return 0 ;; *) return 1 ;; esac
+}
 # kmem_is_expected: the loaded kmem is the driver this run is for (the Rust
 # module is out of tree: taint O; the in-tree C one has no taint).
 kmem_is_expected() {

@@ -40,14 +40,17 @@ for ((i = 0; i < N; i++)); do
 	[ "$i" = 0 ] || echo 1 >$region/create
 	echo "$bs" >$DAX_BASE/$d/size
 	expect_eq "$d: bound" OK "$(write_errno $DRV/bind $d)"
-	expect_eq "$d: online_movable" OK "$(write_errno $DAX_BASE/$d/state online_movable)"
+	expect_eq "$d: unplugged, online_movable" OKOK \
+		"$(write_errno $DAX_BASE/$d/state unplugged)$(write_errno $DAX_BASE/$d/state online_movable)"
 	up_kb=$(memtotal_kb)
 	expect_eq "$d: unbind while online" OK "$(write_errno $DRV/unbind $d)"
 	expect_eq "$d: memory stranded, still online" "1 online/Movable $up_kb" \
 		"$(block_summary $d) $(memtotal_kb)"
 	check "$d: the stranded range is logged" dmesg_has "$d: mapping0: .* stuck online until reboot"
 	sleep 6
+	t=$(now_us)
 	n=$(new_reports)
+	diag "$d: kmemleak scans took $((($(now_us) - t) / 1000)) ms"
 	total=$((total + n))
 	if [ "$KMEM_RS_MODE" = rust ]; then
 		expect_eq "$d: kmemleak clean after the unbind" 0 "$n"
