@@ -162,7 +162,12 @@ impl MemoryCallback for BlockGuard {
             BlockEvent::Offline => self.view.record_zone(t.range, None),
             _ => (),
         }
-        let own = self.transition_task.load(Acquire) == TaskId::current().as_raw();
+        let task = self.transition_task.load(Acquire);
+        let own = task == TaskId::current().as_raw();
+        if !own && task != TaskId::NONE.as_raw() && t.event.can_refuse() {
+            // Another task's request arrived between the steps of a driver transition.
+            self.view.during_transition.fetch_add(1, Relaxed);
+        }
         let mode = guard_mode();
         match state::guard_verdict(mode, self.view.owned.load(Acquire), t.event, own) {
             GuardVerdict::Pass => Verdict::Ok,

@@ -313,6 +313,13 @@ pub(crate) enum BlockEvent {
     Other,
 }
 
+impl BlockEvent {
+    /// Whether the event is a request that a notifier may refuse (`MEM_GOING_*`).
+    pub(crate) const fn can_refuse(self) -> bool {
+        matches!(self, BlockEvent::GoingOnline | BlockEvent::GoingOffline)
+    }
+}
+
 /// What the guard does with a transition on one of the device's blocks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum GuardVerdict {

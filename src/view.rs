@@ -45,6 +45,9 @@ pub(crate) struct View {
     /// External transitions of the device's blocks let through and refused by the guard.
     pub(crate) allowed: Atomic<u64>,
     pub(crate) refused: Atomic<u64>,
+    /// External requests that arrived while a driver transition was in progress (between its
+    /// per-range steps), whatever the verdict.
+    pub(crate) during_transition: Atomic<u64>,
     /// Completed `state` writes that changed something.
     pub(crate) transitions: Atomic<u64>,
     /// The last `state` write: request ([`encode_request`]), result (0 or -errno), total time
@@ -127,6 +130,7 @@ impl View {
                 owned: AtomicFlag::new(false),
                 allowed: Atomic::new(0),
                 refused: Atomic::new(0),
+                during_transition: Atomic::new(0),
                 transitions: Atomic::new(0),
                 last_request: Atomic::new(0),
                 last_result: Atomic::new(0),
@@ -187,9 +191,10 @@ pub(crate) fn show_view(v: &Arc<View>, f: &mut kernel::fmt::Formatter<'_>) -> ke
     )?;
     writeln!(
         f,
-        "external transitions: allowed {}, refused {}",
+        "external transitions: allowed {}, refused {}, during a driver transition {}",
         v.allowed.load(Relaxed),
-        v.refused.load(Relaxed)
+        v.refused.load(Relaxed),
+        v.during_transition.load(Relaxed)
     )?;
     for (i, r) in v.ranges.iter().enumerate() {
         let Some(r) = r else {

@@ -3,6 +3,7 @@
 # N/10 to the guard parameter, by kmem-fuzz (scripts/guest/kmem-fuzz.c, passed
 # with vm-run --file).  See that file for the inputs and the model.
 . /test/lib.sh
+plan 3
 N=${1:-100000}
 ST=$DAX_BASE/dax0.0/state
 SEED=${FUZZ_SEED:-$(( $(now_us) % 1000000 ))}

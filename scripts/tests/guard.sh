@@ -4,7 +4,17 @@
 # ever written, so dax0.1 shows what happens to a device that is not owned.
 # Argument: owned | always | off | switch.
 . /test/lib.sh
-MODE=$1
+MODE=${1:-}
+# Invalid guard values (switch).
+BAD=(bogus $'\n' " owned" OWNED "owned " owned$'\n\n')
+# Three common checks, then the mode's own.
+case $MODE in
+owned) plan $((3 + 24)) ;;
+always) plan $((3 + 14)) ;;
+off) plan $((3 + 6)) ;;
+switch) plan $((3 + 11 + ${#BAD[@]})) ;;
+*) plan 1; not_ok "argument: owned, always, off or switch (got '$MODE')"; finish; exit ;;
+esac
 P=/sys/module/kmem/parameters/guard
 A=$DAX_BASE/dax0.0/state
 check "two 1 GiB devices bound to kmem" split_two
@@ -84,7 +94,7 @@ switch)
 	expect_eq "switched to always: the other device is guarded" "8 EBUSY" "$(set_blocks dax0.1 online_movable)"
 	echo owned >$P
 	expect_eq "switched to owned: the other device is free again" "8 OK" "$(set_blocks dax0.1 online_movable)"
-	for bad in bogus $'\n' " owned" OWNED "owned " owned$'\n\n'; do
+	for bad in "${BAD[@]}"; do
 		expect_eq "guard=$(printf '%q' "$bad") -> EINVAL" EINVAL "$(write_errno $P "$bad")"
 	done
 	expect_eq "guard=off$'\\n' accepted" OK "$(write_errno $P off$'\n')"

@@ -5,6 +5,7 @@
 # guest already has the in-tree C kmem.ko under kernel/; Debian's kmod must
 # pick the Rust one.
 . /test/lib.sh
+plan 12
 rel=$(uname -r)
 check "the in-tree C kmem.ko is present" [ -f /lib/modules/$rel/kernel/drivers/dax/kmem.ko ]
 check "kmem is not loaded yet" [ ! -e /sys/module/kmem ]

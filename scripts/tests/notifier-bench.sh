@@ -5,7 +5,12 @@
 # write; each write raises two memory events (GOING_*, then the result).
 . /test/lib.sh
 N=${1:-200}
-[ -n "${2:-}" ] && echo "$2" >/sys/module/kmem/parameters/guard
+# The guard set (with GUARD), a block found, every timed write done and successful.
+if [ -n "${2:-}" ]; then plan 3; else plan 2; fi
+if [ -n "${2:-}" ]; then
+	echo "$2" >/sys/module/kmem/parameters/guard
+	expect_eq "guard=$2" "$2" "$(cat /sys/module/kmem/parameters/guard)"
+fi
 blk=""
 for b in $(ls -d $MEM_BASE/memory* | sort -V -r); do
 	[ "$(cat $b/state)" = online ] || continue
@@ -18,6 +23,14 @@ for b in $(ls -d $MEM_BASE/memory* | sort -V -r); do
 	blk=$b
 	break
 done
-[ -n "$blk" ] || { echo "no removable boot block in ZONE_MOVABLE"; exit 1; }
-diag "toggling $(basename $blk)"
-/test/kmem-bench $blk/state offline,online_movable $((2 * N)) | sed -E 's/^/BENCH op=unrelated_event /'
+check "found a removable boot block in ZONE_MOVABLE (${blk:-none})" [ -n "$blk" ]
+if [ -n "$blk" ]; then
+	/test/kmem-bench $blk/state offline,online_movable $((2 * N)) >/tmp/bench.out
+	rc=$?
+	sed -E 's/^/BENCH op=unrelated_event /' /tmp/bench.out
+	expect_eq "$((2 * N)) timed writes, every one succeeded (exit $rc)" "$((2 * N))x0" \
+		"$(sed -nE 's/.* rc=([0-9]+)$/\1/p' /tmp/bench.out | sort | uniq -c | awk '{printf "%s%sx%s", (NR>1?" ":""), $1, $2}')"
+else
+	skip "timed writes" "no block to toggle"
+fi
+finish

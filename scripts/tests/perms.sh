@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Guest: a non-root user can read state but cannot write state or guard.
 . /test/lib.sh
+plan 8
 ST=$DAX_BASE/dax0.0/state
 P=/sys/module/kmem/parameters/guard
 echo 'user:x:1000:1000:user:/tmp:/bin/sh' >>/etc/passwd

@@ -3,6 +3,7 @@
 # region: a device truncated by block alignment, one with no whole block, and
 # (argument "nonode") a device whose range has no NUMA node.
 . /test/lib.sh
+case "${1:-}" in nonode) plan 5 ;; *) plan 14 ;; esac
 DAX=dax0.0
 DRV=/sys/bus/dax/drivers/kmem
 MIB=$((1 << 20))

@@ -4,6 +4,8 @@
 # every transition the device is either fully online or fully removed.
 # Argument: number of transitions (default 20).
 . /test/lib.sh
+# Two checks up front and four on the aggregated counts, whatever N.
+plan 6
 N=${1:-20}
 A=$DAX_BASE/dax0.0/state
 expect_eq "guard owned" owned "$(cat /sys/module/kmem/parameters/guard)"

@@ -3,12 +3,17 @@
 # unbind, rmmod: MemTotal back to baseline and nothing left every time.  On the
 # debug kernel, vm-run's kmemleak scan at the end must be clean.
 . /test/lib.sh
+# The setup, then one check aggregating every cycle, whatever N.
+plan 2
 N=${1:-50}
 DAX=dax0.0
 ST=$DAX_BASE/$DAX/state
-echo unplugged >$ST
-echo $DAX >/sys/bus/dax/drivers/kmem/unbind
-rmmod kmem
+setup() {
+	[ "$(write_errno $ST unplugged)" = OK ] &&
+		[ "$(write_errno /sys/bus/dax/drivers/kmem/unbind $DAX)" = OK ] &&
+		rmmod kmem && [ "$(kmem_ram_count) $(dev_reserved $DAX)" = "0 0" ]
+}
+check "setup: unplugged, unbound, kmem unloaded, nothing left" setup
 base=$(memtotal_kb)
 bad=0
 t0=$(now_us)

@@ -13,6 +13,8 @@
 # kn->active -> cpu_hotplug_lock -> mem_hotplug_lock cycle (with either driver;
 # writers only trylock device_hotplug_lock, so there is no deadlock).
 . /test/lib.sh
+# Seven checks on the final state and the aggregated counts, whatever SECONDS.
+plan 7
 SECS=${1:-60}
 DAX=dax0.0
 ST=$DAX_BASE/$DAX/state

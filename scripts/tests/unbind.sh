@@ -3,6 +3,7 @@
 # with one error line naming it, the names stay valid after rmmod, and a later
 # bind of the device fails cleanly.
 . /test/lib.sh
+plan 16
 DAX=dax0.0
 DRV=/sys/bus/dax/drivers/kmem
 ST=$DAX_BASE/$DAX/state
