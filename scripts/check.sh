@@ -314,6 +314,30 @@ for m in owned always off switch; do
 done
 run race rust -- "$T/race.sh" 20
 
+# Paths no other suite exercises, both drivers (the Rust one with its shipped default guard:
+# no external block writes while a device is bound), one boot per scenario: memory tiers,
+# memory groups under auto-movable, memmap_on_memory, a reservation conflict on the second
+# range, rmmod while online and reload, unbind/rmmod while an unplug retries, SIGKILL during
+# hot-add, two devices of one region at once, data surviving a failed unplug.
+paths=(
+	"paths-tiers -- $T/paths.sh tiers"
+	"paths-groups --dax=3G --append=memory_hotplug.online_policy=auto-movable -- $T/paths.sh groups"
+	"paths-memmap --append=memory_hotplug.memmap_on_memory=1 -- $T/paths.sh memmap"
+	"paths-conflict -- $T/paths.sh conflict"
+	"paths-rmmod --dax=2G -- $T/paths.sh rmmod"
+	"paths-retry -- $T/paths.sh retry"
+	"paths-killadd --dax=4G -- $T/paths.sh killadd"
+	"paths-concurrent --dax=2G -- $T/paths.sh concurrent 3"
+	"paths-data -- $T/paths.sh data"
+)
+for s in "${paths[@]}"; do
+	read -r -a words <<<"$s"
+	for mode in rust c; do
+		run "${words[0]}" "$mode" "${words[@]:1}"
+	done
+	differential "${words[0]}"
+done
+
 # Adversarial runs of the Rust driver: reload cycles, fuzzing, concurrency, permissions.
 gcc -static -O2 -Wall -o "$repo/build/kmem-fuzz" "$here/guest/kmem-fuzz.c" ||
 	fail "build the guest fuzzer"
@@ -340,6 +364,7 @@ fi
 # unbind.sh, 20 reload cycles and a 60 s stress there too.)
 debug_runs=(
 	"debug-leakcheck rust --debug --dax=2G --kmemleak-report-only -- $T/leakcheck.sh 10"
+	"debug-paths-tiers rust --debug -- $T/paths.sh tiers"
 	"debug-kselftest-unbind rust --debug $OFF -- $T/kselftest.sh unbind"
 	"debug-faults-rollback rust --debug $OFF -- $T/faults.sh multirange"
 	"debug-faults-signal rust --debug $OFF -- $T/faults.sh signal"

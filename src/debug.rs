@@ -61,7 +61,8 @@ impl Drop for Root {
     fn drop(&mut self) {
         let mut root = ROOT.lock();
         root.dir = None;
-        root.leaked.clear();
+        // Free the buffer too: the static outlives the module's last drop.
+        root.leaked = KVec::new();
     }
 }
 
