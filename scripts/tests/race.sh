@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# Guest (vm-run --dax=2G --file=/usr/bin/chrt): external memoryN/state writers
+# Guest (vm-run --dax=2G; chrt comes with the guest image): external memoryN/state writers
 # race with the driver's own multi-range transitions, and get in between their
 # per-range steps.  Rust driver only (the C driver has no guard and no counter).
 #
