@@ -275,8 +275,9 @@ suites=(
 	"faults-release -- $T/faults.sh release"
 )
 # The suites that also run with the shipped default guard=owned.
-owned=" parity kselftest kselftest-unbind zones-online zones-online_kernel zones-online_movable "
-owned+=" multirange daxctl faults-rollback faults-multirange faults-signal faults-release "
+# (zones.sh writes no memoryN/state file, and kselftest-unbind runs every step of kselftest.)
+owned=" parity kselftest-unbind multirange daxctl faults-rollback faults-multirange faults-signal "
+owned+=" faults-release "
 kunit
 for s in "${suites[@]}"; do
 	read -r -a words <<<"$s"
@@ -327,7 +328,7 @@ paths=(
 	"paths-rmmod --dax=2G -- $T/paths.sh rmmod"
 	"paths-retry -- $T/paths.sh retry"
 	"paths-killadd --dax=4G -- $T/paths.sh killadd"
-	"paths-concurrent --dax=2G -- $T/paths.sh concurrent 3"
+	"paths-concurrent --dax=2G -- $T/paths.sh concurrent 2"
 	"paths-data -- $T/paths.sh data"
 )
 for s in "${paths[@]}"; do
@@ -341,14 +342,14 @@ done
 # Adversarial runs of the Rust driver: reload cycles, fuzzing, concurrency, permissions.
 gcc -static -O2 -Wall -o "$repo/build/kmem-fuzz" "$here/guest/kmem-fuzz.c" ||
 	fail "build the guest fuzzer"
-run reload rust $OFF -- "$T/reload.sh" 50
-run fuzz rust $OFF --file="$repo/build/kmem-fuzz" -- "$T/fuzz.sh" 100000
-run stress rust -- "$T/stress.sh" "${KMEM_STRESS_SECS:-60}" paused
+run reload rust $OFF -- "$T/reload.sh" 20
+run fuzz rust $OFF --file="$repo/build/kmem-fuzz" -- "$T/fuzz.sh" 50000
+run stress rust -- "$T/stress.sh" "${KMEM_STRESS_SECS:-20}" paused
 # External users are not paused during removals: lockdep's dependency checking is off because
 # a memoryN writer inside its store when the mm core removes that block makes kernfs's drain
 # annotation report a false kn->active -> cpu_hotplug_lock -> mem_hotplug_lock cycle (writers
 # only trylock device_hotplug_lock); WARN/BUG/KASAN/hung task/soft lockup stay on.
-run stress-unpaused rust --append=lockdep.prove_locking=0 -- "$T/stress.sh" "${KMEM_STRESS_SECS:-60}" unpaused
+run stress-unpaused rust --append=lockdep.prove_locking=0 -- "$T/stress.sh" "${KMEM_STRESS_SECS:-20}" unpaused
 run perms rust -- "$T/perms.sh"
 run debugfs rust -- "$T/debugfs.sh"
 
@@ -366,15 +367,12 @@ fi
 # DEBUG_OBJECTS, ...) on the scenarios most likely to corrupt or leak memory.
 # make check-debug runs every suite on it instead (and sets KMEM_IN_DEBUG).
 # (The unbind-while-online scenario runs ten times in debug-leakcheck; make check-debug runs
-# unbind.sh, 20 reload cycles and a 60 s stress there too.)
+# every suite on the debug kernel: unbind, the destructive kselftest, rollback, reload, stress.)
 debug_runs=(
 	"debug-leakcheck rust --debug --dax=2G --kmemleak-report-only -- $T/leakcheck.sh 10"
 	"debug-paths-tiers rust --debug -- $T/paths.sh tiers"
-	"debug-kselftest-unbind rust --debug $OFF -- $T/kselftest.sh unbind"
-	"debug-faults-rollback rust --debug $OFF -- $T/faults.sh multirange"
 	"debug-faults-signal rust --debug $OFF -- $T/faults.sh signal"
-	"debug-reload rust --debug $OFF -- $T/reload.sh 5"
-	"debug-stress rust --debug -- $T/stress.sh 30 paused"
+	"debug-stress rust --debug -- $T/stress.sh 15 paused"
 )
 if [ -n "${KMEM_IN_DEBUG:-}" ]; then
 	# check-debug: every suite above already ran on the debug kernel; add the leak check,
