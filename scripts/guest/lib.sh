@@ -82,6 +82,25 @@ block_summary() {
 	done | sort | uniq -c | awk '{printf "%s%s %s", (NR>1?", ":""), $1, $2} END {if (NR==0) printf "0 blocks"}'
 }
 
+# blocks_now BLOCK_NUMBER...: set BN to the present blocks among memoryN (N the
+# arguments) by state/zone, e.g. "8 online/Movable" ("0 blocks" if none).  No
+# forks, so that racing tests can call it after every operation; a block removed
+# while it is read is skipped.
+blocks_now() {
+	local b st z k
+	local -A c=()
+	for b in "$@"; do
+		[ -e $MEM_BASE/memory$b ] || continue
+		read -r st <$MEM_BASE/memory$b/state || continue
+		z=-
+		[ "$st" = online ] && read -r z _ <$MEM_BASE/memory$b/valid_zones
+		c[$st/$z]=$((${c[$st/$z]:-0} + 1))
+	done
+	BN=
+	for k in "${!c[@]}"; do BN+="${BN:+, }${c[$k]} $k"; done
+	BN=${BN:-0 blocks}
+}
+
 # iomem_children DAX: number of "System RAM (kmem)" resources under the device.
 kmem_ram_count() { grep -c 'System RAM (kmem)' /proc/iomem; }
 dev_reserved() { grep -cE " : $1\$" /proc/iomem; }

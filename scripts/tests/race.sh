@@ -78,21 +78,6 @@ done
 # The checks after every transition run while the writers hammer on CPU 1; they
 # fork once (awk on /proc/iomem) and read everything else with bash builtins,
 # setting variables rather than printing.
-# blocks_now: BN = dax0.0's present blocks by state/zone, e.g. "8 online/Movable".
-blocks_now() {
-	local b st z k
-	local -A c=()
-	for b in "${BLOCKS[@]}"; do
-		[ -e $MEM_BASE/memory$b ] || continue
-		read -r st <$MEM_BASE/memory$b/state
-		z=-
-		[ "$st" = online ] && read -r z _ <$MEM_BASE/memory$b/valid_zones
-		c[$st/$z]=$((${c[$st/$z]:-0} + 1))
-	done
-	BN=
-	for k in "${!c[@]}"; do BN+="${BN:+, }${c[$k]} $k"; done
-	BN=${BN:-0 blocks}
-}
 # iomem_now DAX: "R C": DAX's reservations and the "System RAM (kmem)" resources nested in them.
 iomem_now() {
 	awk -v dev="$1" '
@@ -120,7 +105,7 @@ memtotal_now() {
 consistent() {
 	local st=-
 	[ -e $A ] && read -r st <$A
-	blocks_now
+	blocks_now "${BLOCKS[@]}"
 	memtotal_now
 	M="$st | $BN | $(iomem_now $D0) | $MT"
 	[ "$M" = "$1 | $2 | $3 $3 | $EMT" ] && M= || M="want '$1 | $2 | $3 $3 | $EMT', got '$M'"

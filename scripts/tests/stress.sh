@@ -55,6 +55,8 @@ bs=$(block_size)
 first=$((0x100000000 / bs))
 nb=$(($(cat $DAX_BASE/$DAX/size) / bs))
 last=$((first + nb - 1))
+BLOCKS=()
+for ((b = first; b <= last; b++)); do BLOCKS+=("$b"); done
 end=$((${EPOCHREALTIME/./} + SECS * 1000000))
 
 # --- fork-free helpers (bash builtins only) ---------------------------------------------------
@@ -81,21 +83,6 @@ put() {
 		read -r line <$S/err.$3
 		errno_name "$line"
 	fi
-}
-# blocks_now: BN = dax0.0's blocks by state/zone ("8 online/Movable", "0 blocks").
-blocks_now() {
-	local b st z k
-	local -A c=()
-	for ((b = first; b <= last; b++)); do
-		[ -e $MEM_BASE/memory$b ] || continue
-		read -r st <$MEM_BASE/memory$b/state || continue
-		z=-
-		[ "$st" = online ] && read -r z _ <$MEM_BASE/memory$b/valid_zones
-		c[$st/$z]=$((${c[$st/$z]:-0} + 1))
-	done
-	BN=
-	for k in "${!c[@]}"; do BN+="${BN:+, }${c[$k]} $k"; done
-	BN=${BN:-0 blocks}
 }
 # iomem_now: IO = "R C", dax0.0's reservations and the System RAM (kmem) resources nested in them.
 iomem_now() {
@@ -137,7 +124,7 @@ consistent() {
 	online_movable) wb="$nb online/Movable" wio="1 1" wmt=$((base + nb * bs / 1024)) ;;
 	esac
 	for ((i = 0; i < 20; i++)); do
-		blocks_now
+		blocks_now "${BLOCKS[@]}"
 		[[ $BN == *going* ]] || break
 		nap 0.002
 	done
