@@ -25,9 +25,11 @@ use crate::{
         Action,
         OnFailure,
         OnlineType,
+        ProbeOnline,
         Range,
         Sizes,
-        State, //
+        State,
+        UnbindPolicy, //
     },
     sysfs,
     view::{
@@ -65,6 +67,13 @@ use kernel::{
 
 /// The kmem dax driver.
 pub(crate) struct KmemDriver;
+
+crate::param::impl_param_enum!(ProbeOnline);
+crate::param::impl_param_enum!(UnbindPolicy);
+
+/// How long unbind with `unbind=unplug` lets an unplug retry pages that cannot be migrated
+/// yet before it gives up, rolls back and keeps the memory.
+const UNBIND_UNPLUG_TIMEOUT_MS: u32 = 10_000;
 
 /// What a bound device never changes: copied at probe (the dax bus refuses to resize a device
 /// or change its `memmap_on_memory` while a kmem driver is bound).
@@ -202,10 +211,11 @@ impl Config {
 
     /// Offlines and removes all added ranges in one step (`dax_kmem_do_hotremove()`).
     ///
-    /// On failure every block is back in its previous state and nothing is released.
-    fn unplug(&self, inner: &mut Inner) -> Result {
+    /// On failure every block is back in its previous state and nothing is released. With a
+    /// `timeout_ms`, an offline still retrying after that time is interrupted (`EINTR`).
+    fn unplug(&self, inner: &mut Inner, timeout_ms: Option<u32>) -> Result {
         let t0 = Instant::<Monotonic>::now();
-        let result = mhp::offline_and_remove_memory_ranges(&mut inner.added);
+        let result = mhp::offline_and_remove_memory_ranges(&mut inner.added, timeout_ms);
         inner.mm_ns = inner.mm_ns.saturating_add(elapsed_ns(&t0));
         if let Err(e) = result {
             dev_err!(
@@ -272,7 +282,7 @@ impl KmemDevice {
         inner.mm_ns = 0;
         let result = match state::plan(inner.state, request) {
             Ok(Action::Nothing) => Ok(false),
-            Ok(Action::HotRemove) => self.config.unplug(&mut inner).map(|()| true),
+            Ok(Action::HotRemove) => self.config.unplug(&mut inner, None).map(|()| true),
             Ok(Action::HotAdd(t)) => self.config.plug(&mut inner, t).map(|()| true),
             Err(e) => Err(e),
         };
@@ -292,13 +302,41 @@ impl KmemDevice {
         Ok(())
     }
 
-    /// Adds the device's memory at probe with the system default online type.
-    fn initial_plug(&self, online_type: OnlineType) -> Result {
+    /// Adds the device's memory at probe as the `online_type` parameter says (by default with
+    /// the system default online type `system`), or nothing for `unplugged`.
+    fn initial_plug(&self, policy: ProbeOnline, system: OnlineType) -> Result {
         let mut inner = self.inner.lock();
-        let _mark = self.guard.data().mark();
-        self.config.plug(&mut inner, online_type)?;
+        match policy.probe_state(system) {
+            State::Unplugged => {
+                dev_info!(
+                    self.config.dev,
+                    "online_type=unplugged: no memory added until a write to state\n"
+                );
+            }
+            State::Plugged(t) => {
+                let _mark = self.guard.data().mark();
+                self.config.plug(&mut inner, t)?;
+            }
+        }
         self.view.publish_state(inner.state);
         Ok(())
+    }
+
+    /// Unbind with `unbind=unplug`: the atomic unplug of a `state` write, bounded in time. On
+    /// failure every block is as before and unbind goes on as with `keep`.
+    fn unplug_at_unbind(&self, inner: &mut Inner) {
+        if !inner.added.iter().any(Option::is_some) {
+            return;
+        }
+        let _mark = self.guard.data().mark();
+        match self.config.unplug(inner, Some(UNBIND_UNPLUG_TIMEOUT_MS)) {
+            Ok(()) => dev_info!(self.config.dev, "unbind: memory unplugged\n"),
+            Err(e) => dev_warn!(
+                self.config.dev,
+                "unbind: unplug failed ({}), keeping the memory\n",
+                e.to_errno()
+            ),
+        }
     }
 
     /// The committed state, as published by the last completed transition.
@@ -372,8 +410,9 @@ impl dax::Driver for KmemDriver {
 
     fn probe<'a>(ddev: &'a dax::Device<Core<'_>>) -> impl PinInit<KmemDevice, Error> + 'a {
         pin_init::pin_init_scope(move || {
-            // Resolved at bind: `auto_online_blocks` as it is now.
-            let online_type = mhp::default_online_type()?;
+            // Resolved at bind: the parameter and `auto_online_blocks` as they are now.
+            let policy = crate::params::ONLINE_TYPE.get();
+            let system = mhp::default_online_type()?;
 
             // Without good NUMA information slow memory could end up in a node with fast
             // memory, with unavoidable performance problems.
@@ -415,12 +454,15 @@ impl dax::Driver for KmemDriver {
                 inner <- new_mutex!(inner, "KmemDevice::inner"),
                 _debugfs: debugfs,
             })
-            .pin_chain(move |this| this.initial_plug(online_type)))
+            .pin_chain(move |this| this.initial_plug(policy, system)))
         })
     }
 
     fn unbind(_ddev: &dax::Device<Core<'_>>, this: Pin<&KmemDevice>) {
         let mut inner = this.inner.lock();
+        if crate::params::UNBIND.get() == UnbindPolicy::Unplug {
+            this.unplug_at_unbind(&mut inner);
+        }
         this.config.remove_all(&mut inner);
         this.view.publish_state(inner.state);
     }

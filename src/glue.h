@@ -36,4 +36,24 @@ void kmem_glue_init_list_head(struct list_head *list);
  */
 int kmem_glue_online_pfn_zone_idx(unsigned long pfn);
 
+/**
+ * kmem_glue_offline_and_remove_memory_ranges_timeout() - bounded
+ *	offline_and_remove_memory_ranges()
+ * @ranges: the ranges, each added by add_memory_driver_managed()
+ * @nr_ranges: number of @ranges
+ * @timeout_ms: bound of the attempt
+ *
+ * offline_and_remove_memory_ranges() retries a page that cannot be migrated
+ * yet until the caller has a signal pending.  Once @timeout_ms have passed,
+ * the caller is made to look as if it had (TIF_NOTIFY_SIGNAL), so that the
+ * offline gives up with -EINTR and every range is rolled back; the flag is
+ * cleared before returning.
+ *
+ * Context: process context, may sleep.
+ * Return: 0 if every range was removed, else the error (nothing removed).
+ */
+int kmem_glue_offline_and_remove_memory_ranges_timeout(const struct range *ranges,
+							unsigned int nr_ranges,
+							unsigned int timeout_ms);
+
 #endif /* KMEM_GLUE_H */

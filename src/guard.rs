@@ -16,7 +16,6 @@ use crate::{
         Transition,
         Verdict, //
     },
-    param::ParamEnum,
     state::{
         self,
         BlockEvent,
@@ -45,21 +44,11 @@ use kernel::{
     },
 };
 
-impl ParamEnum for GuardMode {
-    const ALL: &'static [Self] = &GuardMode::ALL;
-
-    fn name(self) -> &'static str {
-        self.as_str()
-    }
-
-    fn parse(buf: &[u8]) -> Option<Self> {
-        GuardMode::parse(buf)
-    }
-}
+crate::param::impl_param_enum!(GuardMode);
 
 /// The guard mode now (module parameter `guard`).
 pub(crate) fn guard_mode() -> GuardMode {
-    crate::guard_param::GUARD.get()
+    crate::params::GUARD.get()
 }
 
 /// The memory-block guard of one device: sees every block transition in the system and

@@ -32,12 +32,23 @@ mod state;
 mod sysfs;
 mod view;
 
-/// The `guard` module parameter: `off`, `owned` (default) or `always`, root-writable at run
-/// time through `/sys/module/kmem/parameters/guard`.
-// The expansion places a `kernel_param` with `#[link_section = "__param"]`.
+/// The module parameters, root-writable at run time through `/sys/module/kmem/parameters/`
+/// (see `Documentation/admin-guide/kmem-rust.rst`).
+// The expansion places `kernel_param`s with `#[link_section = "__param"]`.
 #[allow(unsafe_code)]
-mod guard_param {
-    crate::param::module_param_enum!(GUARD: crate::state::GuardMode = 1, c"guard", 0o644);
+mod params {
+    use crate::state::{
+        GuardMode,
+        ProbeOnline,
+        UnbindPolicy, //
+    };
+
+    crate::param::module_param_enum!(GUARD: GuardMode = 1, "guard", 0o644,
+        "Refuse external online/offline of a device's memory blocks: off, owned (default: once its state was written), always");
+    crate::param::module_param_enum!(ONLINE_TYPE: ProbeOnline = 0, "online_type", 0o644,
+        "How probe adds a device's memory: system (default: auto_online_blocks), offline, online, online_kernel, online_movable, unplugged (add nothing)");
+    crate::param::module_param_enum!(UNBIND: UnbindPolicy = 0, "unbind", 0o644,
+        "What unbind does with online memory: keep (default: leave it online until reboot), unplug (try an atomic unplug for up to 10 s, else keep)");
 }
 
 use kernel::{

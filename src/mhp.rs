@@ -254,8 +254,13 @@ pub(crate) fn add_memory_driver_managed(
 /// a single `lock_device_hotplug()`): either every range is removed and the slots are emptied,
 /// or none is, every block is back in its previous state, and the slots are unchanged.
 ///
-/// Runs in the caller's context, so a fatal signal aborts a stuck offline (with `-EINTR`).
-pub(crate) fn offline_and_remove_memory_ranges(ranges: &mut [Option<AddedMemory>]) -> Result {
+/// Runs in the caller's context, so a signal aborts a stuck offline (with `-EINTR`). With a
+/// `timeout_ms`, so does the passing of that time (see
+/// `kmem_glue_offline_and_remove_memory_ranges_timeout()`).
+pub(crate) fn offline_and_remove_memory_ranges(
+    ranges: &mut [Option<AddedMemory>],
+    timeout_ms: Option<u32>,
+) -> Result {
     let mut raw = KVec::with_capacity(ranges.len(), GFP_KERNEL)?;
     for m in ranges.iter().flatten() {
         let r = m.range();
@@ -271,9 +276,16 @@ pub(crate) fn offline_and_remove_memory_ranges(ranges: &mut [Option<AddedMemory>
         return Ok(());
     }
     let n = c_uint::try_from(raw.len()).map_err(|_| EINVAL)?;
-    // SAFETY: `raw` holds `n` initialised ranges, each added by `add_memory_driver_managed()`
-    // and not removed since (type invariant of `AddedMemory`).
-    to_result(unsafe { ffi::offline_and_remove_memory_ranges(raw.as_ptr(), n) })?;
+    let ret = match timeout_ms {
+        // SAFETY: `raw` holds `n` initialised ranges, each added by
+        // `add_memory_driver_managed()` and not removed since (type invariant of `AddedMemory`).
+        None => unsafe { ffi::offline_and_remove_memory_ranges(raw.as_ptr(), n) },
+        // SAFETY: As above; the helper runs in process context like the call it bounds.
+        Some(ms) => unsafe {
+            ffi::kmem_glue_offline_and_remove_memory_ranges_timeout(raw.as_ptr(), n, ms)
+        },
+    };
+    to_result(ret)?;
     for slot in ranges.iter_mut() {
         if let Some(m) = slot.take() {
             m.release();

@@ -169,13 +169,62 @@ impl KernelParam {
     }
 }
 
-/// Declares a runtime-writable module parameter backed by a [`ParamEnum`] type.
+/// Implements [`ParamEnum`] for an enum with `ALL`, `as_str()` and `parse()`.
+macro_rules! impl_param_enum {
+    ($ty:ty) => {
+        impl $crate::param::ParamEnum for $ty {
+            const ALL: &'static [Self] = &<$ty>::ALL;
+
+            fn name(self) -> &'static str {
+                self.as_str()
+            }
+
+            fn parse(buf: &[u8]) -> Option<Self> {
+                <$ty>::parse(buf)
+            }
+        }
+    };
+}
+pub(crate) use impl_param_enum;
+
+/// Copies a string into a byte array of its length, at compile time.
+pub(crate) const fn byte_array<const N: usize>(s: &str) -> [u8; N] {
+    let b = s.as_bytes();
+    assert!(b.len() == N);
+    let mut a = [0u8; N];
+    let mut i = 0;
+    while i < N {
+        a[i] = b[i];
+        i += 1;
+    }
+    a
+}
+
+/// Places one `.modinfo` string (`field=value`, prefixed by `kmem.` when built in), as the
+/// `module!` macro and C's `MODULE_INFO()` do.
+macro_rules! modinfo {
+    ($field:literal, $value:expr) => {
+        const _: () = {
+            #[cfg(MODULE)]
+            const S: &str = concat!($field, "=", $value, "\0");
+            #[cfg(not(MODULE))]
+            const S: &str = concat!("kmem.", $field, "=", $value, "\0");
+            #[link_section = ".modinfo"]
+            #[used(compiler)]
+            static INFO: [u8; S.len()] = $crate::param::byte_array(S);
+        };
+    };
+}
+pub(crate) use modinfo;
+
+/// Declares a runtime-writable module parameter backed by a [`ParamEnum`] type, with its
+/// description for `modinfo -p` (C's `module_param_cb()` and `MODULE_PARM_DESC()`).
 ///
 /// ```ignore
-/// module_param_enum!(GUARD: GuardMode = 1, c"guard", 0o644);
+/// module_param_enum!(GUARD: GuardMode = 1, "guard", 0o644, "which blocks are guarded");
 /// ```
 macro_rules! module_param_enum {
-    ($name:ident: $ty:ty = $default:expr, $pname:expr, $perm:expr) => {
+    ($name:ident: $ty:ty = $default:expr, $pname:literal, $perm:expr, $desc:literal) => {
         pub(crate) static $name: $crate::param::EnumParam<$ty> =
             $crate::param::EnumParam::new($default);
 
@@ -184,8 +233,10 @@ macro_rules! module_param_enum {
             #[link_section = "__param"]
             #[used(compiler)]
             static PARAM: $crate::param::KernelParam =
-                $crate::param::KernelParam::new($pname, $perm, &$name, &OPS);
+                $crate::param::KernelParam::new(::kernel::c_str!($pname), $perm, &$name, &OPS);
         };
+        $crate::param::modinfo!("parmtype", concat!($pname, ":charp"));
+        $crate::param::modinfo!("parm", concat!($pname, ":", $desc));
     };
 }
 pub(crate) use module_param_enum;

@@ -276,6 +276,83 @@ impl GuardMode {
     }
 }
 
+/// What probe does with a device's memory (module parameter `online_type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ProbeOnline {
+    /// The system default online type (`auto_online_blocks` at probe): the C driver's.
+    System,
+    /// Add the memory with this online type.
+    Type(OnlineType),
+    /// Bind without adding any memory; `state` reads `unplugged`.
+    Unplugged,
+}
+
+impl ProbeOnline {
+    /// All values, in parameter order.
+    pub(crate) const ALL: [ProbeOnline; 6] = [
+        ProbeOnline::System,
+        ProbeOnline::Type(OnlineType::Offline),
+        ProbeOnline::Type(OnlineType::Online),
+        ProbeOnline::Type(OnlineType::OnlineKernel),
+        ProbeOnline::Type(OnlineType::OnlineMovable),
+        ProbeOnline::Unplugged,
+    ];
+
+    /// The parameter text.
+    pub(crate) const fn as_str(self) -> &'static str {
+        match self {
+            ProbeOnline::System => "system",
+            ProbeOnline::Type(t) => t.as_str(),
+            ProbeOnline::Unplugged => "unplugged",
+        }
+    }
+
+    /// Parses a value with `sysfs_streq()` rules.
+    pub(crate) fn parse(buf: &[u8]) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|m| sysfs_streq(buf, m.as_str().as_bytes()))
+    }
+
+    /// The state probe leaves the device in, given the system default online type.
+    pub(crate) const fn probe_state(self, system: OnlineType) -> State {
+        match self {
+            ProbeOnline::System => State::Plugged(system),
+            ProbeOnline::Type(t) => State::Plugged(t),
+            ProbeOnline::Unplugged => State::Unplugged,
+        }
+    }
+}
+
+/// What unbind does with memory that is still added (module parameter `unbind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum UnbindPolicy {
+    /// Never offline: remove what is offline, strand what is online (the C driver's).
+    Keep,
+    /// Try the atomic all-ranges unplug first (bounded in time); on failure, as `Keep`.
+    Unplug,
+}
+
+impl UnbindPolicy {
+    /// All values, in parameter order.
+    pub(crate) const ALL: [UnbindPolicy; 2] = [UnbindPolicy::Keep, UnbindPolicy::Unplug];
+
+    /// The parameter text.
+    pub(crate) const fn as_str(self) -> &'static str {
+        match self {
+            UnbindPolicy::Keep => "keep",
+            UnbindPolicy::Unplug => "unplug",
+        }
+    }
+
+    /// Parses a value with `sysfs_streq()` rules.
+    pub(crate) fn parse(buf: &[u8]) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|m| sysfs_streq(buf, m.as_str().as_bytes()))
+    }
+}
+
 /// The zone an online memory block belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Zone {
