@@ -190,7 +190,9 @@ static noinline int leak_some(void)
 
 static long churn_this_cpu(void *objs)
 {
-	static const size_t sizes[] = { 8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192 };
+	static const size_t sizes[] = {
+		8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192
+	};
 	void **churn = objs;
 	int i, s;
 

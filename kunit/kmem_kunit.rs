@@ -257,6 +257,56 @@ mod tests {
         }
     }
 
+    #[test]
+    fn probe_online_parse_and_state() {
+        for m in ProbeOnline::ALL {
+            assert_eq!(ProbeOnline::parse(m.as_str().as_bytes()), Some(m));
+        }
+        // The online types keep the names of `memoryN/state` and `auto_online_blocks`.
+        for t in OnlineType::ALL {
+            assert_eq!(
+                ProbeOnline::parse(t.as_str().as_bytes()),
+                Some(ProbeOnline::Type(t))
+            );
+        }
+        assert_eq!(ProbeOnline::parse(b"system\n"), Some(ProbeOnline::System));
+        assert_eq!(
+            ProbeOnline::parse(b"unplugged"),
+            Some(ProbeOnline::Unplugged)
+        );
+        for bad in [
+            &b""[..],
+            b"\n",
+            b"System",
+            b"online_movable2",
+            b"movable",
+            b"offline ",
+        ] {
+            assert_eq!(ProbeOnline::parse(bad), None);
+        }
+        for system in OnlineType::ALL {
+            assert_eq!(
+                ProbeOnline::System.probe_state(system),
+                State::Plugged(system)
+            );
+            assert_eq!(ProbeOnline::Unplugged.probe_state(system), State::Unplugged);
+            for t in OnlineType::ALL {
+                assert_eq!(ProbeOnline::Type(t).probe_state(system), State::Plugged(t));
+            }
+        }
+    }
+
+    #[test]
+    fn unbind_policy_parse() {
+        for m in UnbindPolicy::ALL {
+            assert_eq!(UnbindPolicy::parse(m.as_str().as_bytes()), Some(m));
+        }
+        assert_eq!(UnbindPolicy::parse(b"unplug\n"), Some(UnbindPolicy::Unplug));
+        for bad in [&b""[..], b"Keep", b"unplugged", b"keep unplug", b"offline"] {
+            assert_eq!(UnbindPolicy::parse(bad), None);
+        }
+    }
+
     /// Every (mode, owned, event, own task) combination, written out.
     #[test]
     fn guard_verdict_table() {

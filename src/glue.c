@@ -62,9 +62,8 @@ static void kmem_glue_deadline_fn(struct timer_list *t)
 	d->fired = !test_and_set_tsk_thread_flag(d->task, TIF_NOTIFY_SIGNAL);
 }
 
-int kmem_glue_offline_and_remove_memory_ranges_timeout(const struct range *ranges,
-							unsigned int nr_ranges,
-							unsigned int timeout_ms)
+int kmem_glue_offline_remove_timeout(const struct range *ranges,
+				     unsigned int nr_ranges, unsigned int timeout_ms)
 {
 	struct kmem_glue_deadline d = { .task = current };
 	int rc;

@@ -37,8 +37,8 @@ void kmem_glue_init_list_head(struct list_head *list);
 int kmem_glue_online_pfn_zone_idx(unsigned long pfn);
 
 /**
- * kmem_glue_offline_and_remove_memory_ranges_timeout() - bounded
- *	offline_and_remove_memory_ranges()
+ * kmem_glue_offline_remove_timeout() - offline_and_remove_memory_ranges(),
+ *	bounded in time
  * @ranges: the ranges, each added by add_memory_driver_managed()
  * @nr_ranges: number of @ranges
  * @timeout_ms: bound of the attempt
@@ -52,8 +52,7 @@ int kmem_glue_online_pfn_zone_idx(unsigned long pfn);
  * Context: process context, may sleep.
  * Return: 0 if every range was removed, else the error (nothing removed).
  */
-int kmem_glue_offline_and_remove_memory_ranges_timeout(const struct range *ranges,
-							unsigned int nr_ranges,
-							unsigned int timeout_ms);
+int kmem_glue_offline_remove_timeout(const struct range *ranges,
+				     unsigned int nr_ranges, unsigned int timeout_ms);
 
 #endif /* KMEM_GLUE_H */

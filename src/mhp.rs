@@ -256,7 +256,7 @@ pub(crate) fn add_memory_driver_managed(
 ///
 /// Runs in the caller's context, so a signal aborts a stuck offline (with `-EINTR`). With a
 /// `timeout_ms`, so does the passing of that time (see
-/// `kmem_glue_offline_and_remove_memory_ranges_timeout()`).
+/// `kmem_glue_offline_remove_timeout()`).
 pub(crate) fn offline_and_remove_memory_ranges(
     ranges: &mut [Option<AddedMemory>],
     timeout_ms: Option<u32>,
@@ -281,9 +281,7 @@ pub(crate) fn offline_and_remove_memory_ranges(
         // `add_memory_driver_managed()` and not removed since (type invariant of `AddedMemory`).
         None => unsafe { ffi::offline_and_remove_memory_ranges(raw.as_ptr(), n) },
         // SAFETY: As above; the helper runs in process context like the call it bounds.
-        Some(ms) => unsafe {
-            ffi::kmem_glue_offline_and_remove_memory_ranges_timeout(raw.as_ptr(), n, ms)
-        },
+        Some(ms) => unsafe { ffi::kmem_glue_offline_remove_timeout(raw.as_ptr(), n, ms) },
     };
     to_result(ret)?;
     for slot in ranges.iter_mut() {

@@ -75,9 +75,11 @@ impl<T: ParamEnum> EnumParam<T> {
             Ok(()) => 0,
             Err(e) => {
                 let names = T::ALL.iter().map(|v| v.name());
+                let bytes = text.to_bytes();
+                let shown = bytes.strip_suffix(b"\n").unwrap_or(bytes);
                 pr_warn!(
                     "invalid parameter value {}; expected one of {}\n",
-                    text,
+                    kernel::str::BStr::from_bytes(shown),
                     NameList(names)
                 );
                 e.to_errno()
