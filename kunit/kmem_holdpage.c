@@ -98,6 +98,9 @@ static int hold(u64 start, u64 end, bool reserved)
 	if (held || start > end || !pfn_valid(spfn))
 		return -EINVAL;
 	nid = pfn_to_nid(spfn);
+	/* No allocation can come from a node without memory (offline range). */
+	if (!node_state(nid, N_MEMORY))
+		return -ENODEV;
 	tmp = kvmalloc_array(MAX_TRIES, sizeof(*tmp), GFP_KERNEL);
 	if (!tmp)
 		return -ENOMEM;
@@ -136,7 +139,7 @@ static int touch(int nid, unsigned long nr)
 	struct page **pages;
 	unsigned long i, got = 0, good = 0;
 
-	if (nid < 0 || nid >= MAX_NUMNODES || !node_online(nid) || !nr || nr > MAX_TRIES)
+	if (nid < 0 || nid >= MAX_NUMNODES || !node_state(nid, N_MEMORY) || !nr || nr > MAX_TRIES)
 		return -EINVAL;
 	pages = kvmalloc_array(nr, sizeof(*pages), GFP_KERNEL);
 	if (!pages)
