@@ -130,6 +130,26 @@ impl Config {
         );
     }
 
+    /// Logs `mapping<i>: <start>-<end> <what>` at info level.
+    fn info_mapping(&self, i: usize, r: Range, what: &str) {
+        dev_info!(
+            self.dev,
+            "mapping{}: {:#x}-{:#x} {}\n",
+            i,
+            r.start,
+            r.end,
+            what
+        );
+    }
+
+    /// Whether a usable range is neither reserved nor added.
+    fn ranges_left(&self, inner: &Inner) -> bool {
+        self.ranges
+            .iter()
+            .zip(inner.reserved.iter().zip(inner.added.iter()))
+            .any(|(r, (res, add))| r.is_some() && res.is_none() && add.is_none())
+    }
+
     /// Reserves every usable range that is not reserved yet (`dax_kmem_init_resources()`).
     ///
     /// Returns the number of new reservations; fails with [`EBUSY`] only if none was made.
@@ -304,22 +324,63 @@ impl KmemDevice {
 
     /// Adds the device's memory at probe as the `online_type` parameter says (by default with
     /// the system default online type `system`), or nothing for `unplugged`.
+    ///
+    /// Ranges that an earlier unbind or module instance left added (online) are taken over
+    /// first; the device's state is then that of their blocks, whatever the parameter says, and
+    /// any other range is added with the same online type.
     fn initial_plug(&self, policy: ProbeOnline, system: OnlineType) -> Result {
         let mut inner = self.inner.lock();
-        match policy.probe_state(system) {
+        let _mark = self.guard.data().mark();
+        let adopted = self.adopt(&mut inner)?;
+        match adopted.map_or_else(|| policy.probe_state(system), State::Plugged) {
             State::Unplugged => {
                 dev_info!(
                     self.config.dev,
                     "online_type=unplugged: no memory added until a write to state\n"
                 );
             }
-            State::Plugged(t) => {
-                let _mark = self.guard.data().mark();
-                self.config.plug(&mut inner, t)?;
+            State::Plugged(t) if adopted.is_some() => {
+                if self.config.ranges_left(&inner) {
+                    if let Err(e) = self.config.plug(&mut inner, t) {
+                        dev_warn!(
+                            self.config.dev,
+                            "could not add the ranges not taken over: {}\n",
+                            e.to_errno()
+                        );
+                    }
+                }
+                inner.state = State::Plugged(t);
             }
+            State::Plugged(t) => self.config.plug(&mut inner, t)?,
         }
         self.view.publish_state(inner.state);
         Ok(())
+    }
+
+    /// Takes over the ranges left added by an earlier unbind or module instance; returns the
+    /// online type that describes their blocks, or `None` if there were none.
+    fn adopt(&self, inner: &mut Inner) -> Result<Option<OnlineType>> {
+        let block = 1u64 << self.view.block_shift;
+        let mut zones = KVec::new();
+        for (i, range) in self.config.ranges.iter().enumerate() {
+            let Some(range) = *range else { continue };
+            let Some(mem) = AddedMemory::adopt_stranded(range, self.config.dev.name(), RAM_NAME)
+            else {
+                continue;
+            };
+            // The memory is ours from here on, even if reading its zones fails.
+            inner.added[i] = Some(mem);
+            let z = mhp::block_zones(range, block)?;
+            for (b, zone) in z.iter().enumerate() {
+                let start = range.start + b as u64 * block;
+                let end = start + block - 1;
+                self.view.record_zone(Range { start, end }, *zone);
+            }
+            self.config
+                .info_mapping(i, range, "taken over: left added by an earlier unbind");
+            zones.extend_from_slice(&z, GFP_KERNEL)?;
+        }
+        Ok((!zones.is_empty()).then(|| state::adopted_online_type(&zones)))
     }
 
     /// Unbind with `unbind=unplug`: the atomic unplug of a `state` write, bounded in time. On

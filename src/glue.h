@@ -10,6 +10,7 @@
 #include <linux/range.h>
 
 struct list_head;
+struct resource;
 
 /**
  * kmem_glue_memory_block_aligned_range() - memory_block_aligned_range()
@@ -54,5 +55,46 @@ int kmem_glue_online_pfn_zone_idx(unsigned long pfn);
  */
 int kmem_glue_offline_remove_timeout(const struct range *ranges,
 				     unsigned int nr_ranges, unsigned int timeout_ms);
+
+/**
+ * kmem_glue_find_stranded() - find the reservation an earlier kmem left behind
+ * @start: first byte of the range
+ * @end: last byte of the range
+ * @name: the reservation's name (the dax device's name)
+ * @ram_name: the name of the added memory ("System RAM (kmem)")
+ *
+ * When a kmem driver is unbound (or unloaded) while a range of its device is
+ * online, the range stays added until reboot: a reservation named after the
+ * device, with flags IORESOURCE_SYSTEM_RAM, exactly @start..@end, whose only
+ * child is the driver-managed System RAM resource @ram_name of the same range.
+ *
+ * Context: process context; the caller is the kmem driver probing the device
+ * that owns the range.
+ * Return: that reservation, or NULL if the range is not left over that way.
+ */
+struct resource *kmem_glue_find_stranded(u64 start, u64 end, const char *name,
+					 const char *ram_name);
+
+/**
+ * kmem_glue_kmemleak_not_leak() - kmemleak_not_leak()
+ * @ptr: start of an allocated object
+ */
+void kmem_glue_kmemleak_not_leak(const void *ptr);
+
+/**
+ * kmem_glue_block_zones() - zone of each memory block of a range
+ * @start_pfn: first pfn of the range (block aligned)
+ * @nr_blocks: number of memory blocks
+ * @block_pages: pages per memory block
+ * @zone_idx: out: per block, the zone number of its first page, or -1 if it is
+ *	not online
+ *
+ * Context: the caller owns the range's memory (it was added by kmem and only
+ * kmem removes it), so the memmap read stays allocated.  A block offlined
+ * concurrently may be reported with its old zone (or, after the memmap was
+ * poisoned, an out-of-range number): no pointer is followed.
+ */
+void kmem_glue_block_zones(unsigned long start_pfn, unsigned long nr_blocks,
+			   unsigned long block_pages, int *zone_idx);
 
 #endif /* KMEM_GLUE_H */

@@ -15,7 +15,8 @@ use crate::{
     ffi,
     state::{
         OnlineType,
-        Range, //
+        Range,
+        Zone, //
     },
 };
 use core::{
@@ -51,6 +52,36 @@ pub(crate) fn default_online_type() -> Result<OnlineType> {
 /// it stays reachable, and kmemleak sees no leak.
 fn resource_name(name: &CStr) -> Result<CString> {
     Ok(CString::try_from(name)?)
+}
+
+/// The name a resource points at: a copy owned here, or the string of a resource left behind
+/// by an earlier kmem instance and taken over with it (see [`AddedMemory::adopt_stranded`]).
+enum ResName {
+    /// A copy owned here: the resource refers to it, nothing reads it.
+    Owned { _name: CString },
+    /// Freed with `kfree()` once the resource is out of the tree (the reservation's name).
+    Adopted(NonNull<c_char>),
+    /// Never freed (the name of the added memory, which may be shared): annotated for kmemleak
+    /// when adopted.
+    Kept,
+}
+
+// SAFETY: An adopted name is a heap string that only this object frees; it may be freed from
+// any thread.
+unsafe impl Send for ResName {}
+// SAFETY: `&ResName` gives access to nothing.
+unsafe impl Sync for ResName {}
+
+impl Drop for ResName {
+    fn drop(&mut self) {
+        if let ResName::Adopted(p) = self {
+            // SAFETY: By the invariant of `Reservation`, an adopted reservation name was
+            // allocated with `kmalloc()` by the kmem instance that made the reservation and is
+            // referred to by nothing else now that the resource is out of the tree (this is
+            // only dropped after `Reservation::drop` removed it).
+            unsafe { ffi::kfree(p.as_ptr().cast()) };
+        }
+    }
 }
 
 /// A static memory group (`memory_group_register_static()`): the device's memory blocks are
@@ -100,12 +131,15 @@ impl Drop for MemoryGroup {
 /// # Invariants
 ///
 /// `res` points to a resource allocated by `__request_region()` and inserted in
-/// `iomem_resource`, owned by this object, whose name is `name`.
+/// `iomem_resource`, owned by this object, whose name is `name`. An adopted name
+/// ([`ResName::Adopted`]) was allocated with `kmalloc()` for this resource alone: both kmem
+/// drivers allocate a reservation's name per device (C: `kstrdup(dev_name)`, this one: a
+/// [`CString`]).
 pub(crate) struct Reservation {
     res: NonNull<ffi::resource>,
     range: Range,
-    /// The resource's name: the resource refers to it.
-    _name: CString,
+    /// The resource's name: the resource refers to it. Dropped after the resource is removed.
+    _name: ResName,
 }
 
 // SAFETY: The resource is only touched through `remove_resource()`, which takes the resource
@@ -139,7 +173,7 @@ impl Reservation {
         Ok(Self {
             res,
             range,
-            _name: name,
+            _name: ResName::Owned { _name: name },
         })
     }
 
@@ -167,7 +201,7 @@ impl Drop for Reservation {
 /// tree keeps pointing at them.
 pub(crate) struct AddedMemory {
     reservation: ManuallyDrop<Reservation>,
-    name: ManuallyDrop<CString>,
+    name: ManuallyDrop<ResName>,
 }
 
 impl AddedMemory {
@@ -202,6 +236,50 @@ impl AddedMemory {
             ManuallyDrop::drop(&mut this.reservation);
             ManuallyDrop::drop(&mut this.name);
         }
+    }
+}
+
+impl AddedMemory {
+    /// Takes over `range` if an earlier kmem instance left it added when it was unbound or
+    /// unloaded while the range was online: a reservation named `name` over exactly `range`,
+    /// whose only child is the driver-managed memory named `ram_name` (see
+    /// `kmem_glue_find_stranded()`). Nothing in the resource tree changes.
+    ///
+    /// Removing the result frees the reservation and its name as for memory added here. The
+    /// name of the added memory is not freed: the C driver uses one string for all its devices,
+    /// which other stranded ranges may still point at; it is annotated for kmemleak instead.
+    pub(crate) fn adopt_stranded(range: Range, name: &CStr, ram_name: &CStr) -> Option<Self> {
+        // SAFETY: The strings are valid for the call; the helper only reads the tree.
+        let res = unsafe {
+            ffi::kmem_glue_find_stranded(
+                range.start,
+                range.end,
+                name.as_char_ptr(),
+                ram_name.as_char_ptr(),
+            )
+        };
+        let res = NonNull::new(res)?;
+        // SAFETY: `res` is the stranded reservation: only this driver, now probing its device,
+        // changes it or its child (see the helper), so both stay valid while they are read.
+        let (res_name, child_name) = unsafe {
+            let r = res.as_ptr();
+            ((*r).name, (*(*r).child).name)
+        };
+        // SAFETY: `child_name` is the name string of the memory's resource, an allocated object
+        // (`kstrdup_const()` of a module string, or a `CString`).
+        unsafe { ffi::kmem_glue_kmemleak_not_leak(child_name.cast()) };
+        let res_name = NonNull::new(res_name.cast_mut())?;
+        // INVARIANT: `res` was requested by `__request_region()` of an earlier kmem instance,
+        // that instance is gone, and its name was allocated for it alone (see `Reservation`).
+        let reservation = Reservation {
+            res,
+            range,
+            _name: ResName::Adopted(res_name),
+        };
+        Some(AddedMemory {
+            reservation: ManuallyDrop::new(reservation),
+            name: ManuallyDrop::new(ResName::Kept),
+        })
     }
 }
 
@@ -246,8 +324,44 @@ pub(crate) fn add_memory_driver_managed(
     to_result(ret)?;
     Ok(AddedMemory {
         reservation: ManuallyDrop::new(reservation),
-        name: ManuallyDrop::new(name),
+        name: ManuallyDrop::new(ResName::Owned { _name: name }),
     })
+}
+
+/// The zone of each memory block of `range` (`None`: offline), for memory added by kmem that no
+/// notification was seen for (adopted memory). A block offlined meanwhile may show its old zone;
+/// the memory notifier records the change.
+pub(crate) fn block_zones(range: Range, block: u64) -> Result<KVec<Option<Zone>>> {
+    let page = kernel::page::PAGE_SIZE as u64;
+    let n = usize::try_from(range.len() / block)?;
+    let mut idx = KVec::with_capacity(n, GFP_KERNEL)?;
+    for _ in 0..n {
+        idx.push(-1, GFP_KERNEL)?;
+    }
+    // SAFETY: `idx` has room for `n` values; the range is kmem's memory, whose memmap only kmem
+    // removes (the helper follows no pointer in it).
+    unsafe {
+        ffi::kmem_glue_block_zones(
+            (range.start / page) as c_ulong,
+            n as c_ulong,
+            (block / page) as c_ulong,
+            idx.as_mut_ptr(),
+        )
+    };
+    let mut zones = KVec::with_capacity(n, GFP_KERNEL)?;
+    for i in idx {
+        zones.push((i >= 0).then(|| zone_from_idx(i)), GFP_KERNEL)?;
+    }
+    Ok(zones)
+}
+
+/// The [`Zone`] of a zone index (`enum zone_type`).
+pub(crate) fn zone_from_idx(idx: c_int) -> Zone {
+    match u32::try_from(idx) {
+        Ok(ffi::zone_type_ZONE_NORMAL) => Zone::Normal,
+        Ok(ffi::zone_type_ZONE_MOVABLE) => Zone::Movable,
+        _ => Zone::Other,
+    }
 }
 
 /// Offlines and removes all `ranges` in one step (`offline_and_remove_memory_ranges()`, under

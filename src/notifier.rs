@@ -175,11 +175,7 @@ fn online_zone(pfn: c_ulong) -> Zone {
     // SAFETY: The helper accepts any pfn; it only dereferences the memmap of an online one,
     // which the memory hotplug lock held by our caller keeps alive.
     let idx = unsafe { ffi::kmem_glue_online_pfn_zone_idx(pfn) };
-    match u32::try_from(idx) {
-        Ok(ffi::zone_type_ZONE_NORMAL) => Zone::Normal,
-        Ok(ffi::zone_type_ZONE_MOVABLE) => Zone::Movable,
-        _ => Zone::Other,
-    }
+    crate::mhp::zone_from_idx(idx)
 }
 
 #[pinned_drop]

@@ -324,6 +324,22 @@ impl ProbeOnline {
     }
 }
 
+/// The online type that describes memory taken over from an earlier kmem instance, from the
+/// zones of its blocks (`None`: offline): all offline is `Offline`, all in `ZONE_MOVABLE`
+/// `OnlineMovable`, all in `ZONE_NORMAL` `OnlineKernel`, anything else (some offline, mixed
+/// zones) `Online`.
+pub(crate) fn adopted_online_type(zones: &[Option<Zone>]) -> OnlineType {
+    if zones.iter().all(Option::is_none) {
+        OnlineType::Offline
+    } else if zones.iter().all(|z| *z == Some(Zone::Movable)) {
+        OnlineType::OnlineMovable
+    } else if zones.iter().all(|z| *z == Some(Zone::Normal)) {
+        OnlineType::OnlineKernel
+    } else {
+        OnlineType::Online
+    }
+}
+
 /// What unbind does with memory that is still added (module parameter `unbind`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum UnbindPolicy {
