@@ -75,10 +75,9 @@ unsafe impl Sync for ResName {}
 impl Drop for ResName {
     fn drop(&mut self) {
         if let ResName::Adopted(p) = self {
-            // SAFETY: By the invariant of `Reservation`, an adopted reservation name was
-            // allocated with `kmalloc()` by the kmem instance that made the reservation and is
-            // referred to by nothing else now that the resource is out of the tree (this is
-            // only dropped after `Reservation::drop` removed it).
+            // Only dropped after `Reservation::drop` took the resource out of the tree.
+            // SAFETY: By the invariant of `Reservation`, an adopted name was allocated with
+            // `kmalloc()` for that resource alone, which no longer refers to it.
             unsafe { ffi::kfree(p.as_ptr().cast()) };
         }
     }
