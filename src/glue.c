@@ -8,7 +8,6 @@
 #include <linux/build_bug.h>
 #include <linux/ioport.h>
 #include <linux/kmemleak.h>
-#include <linux/list.h>
 #include <linux/memory.h>
 #include <linux/memory_hotplug.h>
 #include <linux/sched/signal.h>
@@ -29,11 +28,6 @@ static_assert(DAXDRV_KMEM_TYPE == 0);
 /* src/state.rs represents "unplugged" as a separate state. */
 static_assert(DAX_KMEM_UNPLUGGED < MMOP_OFFLINE);
 
-struct range kmem_glue_memory_block_aligned_range(const struct range *range)
-{
-	return memory_block_aligned_range(range);
-}
-
 int kmem_glue_online_pfn_zone_idx(unsigned long pfn)
 {
 	struct page *page = pfn_to_online_page(pfn);
@@ -41,10 +35,6 @@ int kmem_glue_online_pfn_zone_idx(unsigned long pfn)
 	return page ? zone_idx(page_zone(page)) : -1;
 }
 
-void kmem_glue_init_list_head(struct list_head *list)
-{
-	INIT_LIST_HEAD(list);
-}
 
 struct kmem_glue_deadline {
 	struct timer_list timer;

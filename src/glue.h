@@ -9,22 +9,7 @@
 
 #include <linux/range.h>
 
-struct list_head;
 struct resource;
-
-/**
- * kmem_glue_memory_block_aligned_range() - memory_block_aligned_range()
- * @range: range to align
- *
- * Used only by the KUnit cross-check of the pure-Rust alignment.
- */
-struct range kmem_glue_memory_block_aligned_range(const struct range *range);
-
-/**
- * kmem_glue_init_list_head() - INIT_LIST_HEAD()
- * @list: list head to initialise
- */
-void kmem_glue_init_list_head(struct list_head *list);
 
 /**
  * kmem_glue_online_pfn_zone_idx() - zone index of an online pfn

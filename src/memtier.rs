@@ -50,7 +50,7 @@ impl TypeList {
     fn head(&self) -> *mut ffi::list_head {
         if !self.initialised.get() {
             // SAFETY: `head` is valid for writes and not yet linked anywhere.
-            unsafe { ffi::kmem_glue_init_list_head(self.head.get()) };
+            unsafe { ffi::INIT_LIST_HEAD(self.head.get()) };
             self.initialised.set(true);
         }
         self.head.get()

@@ -36,14 +36,18 @@ pub(crate) enum Verdict {
 }
 
 impl Verdict {
+    /// The notifier return value (`notifier_from_errno()` for a refusal).
     fn to_raw(self) -> c_int {
-        const NOTIFY_DONE: c_int = 0x0000;
-        const NOTIFY_OK: c_int = 0x0001;
-        const NOTIFY_STOP_MASK: c_int = 0x8000;
+        // The values are small constants of `include/linux/notifier.h`.
+        let (done, ok, stop) = (
+            ffi::NOTIFY_DONE as c_int,
+            ffi::NOTIFY_OK as c_int,
+            ffi::NOTIFY_STOP_MASK as c_int,
+        );
         match self {
-            Verdict::Done => NOTIFY_DONE,
-            Verdict::Ok => NOTIFY_OK,
-            Verdict::Refuse(e) => NOTIFY_STOP_MASK | (NOTIFY_OK - e.to_errno()),
+            Verdict::Done => done,
+            Verdict::Ok => ok,
+            Verdict::Refuse(e) => stop | (ok - e.to_errno()),
         }
     }
 }
