@@ -315,6 +315,25 @@ for m in owned always off switch; do
 done
 run race rust --dax=2G -- "$T/race.sh" 10 5
 
+# The Rust driver's module parameters online_type and unbind, and its take-over of memory an
+# unbind or rmmod left online (the C driver has none of this: Rust only, shipped guard=owned).
+params=(
+	"params-probe-types --no-load -- $T/params.sh probe-types"
+	"params-probe-online --no-load -- $T/params.sh probe-online"
+	"params-invalid --no-load -- $T/params.sh invalid"
+	"params-distro --no-load --append=memhp_default_state=online -- $T/params.sh distro"
+	"params-cmdline --no-load --append=memhp_default_state=online --append=kmem.online_type=online_movable -- $T/params.sh cmdline"
+	"params-unbind-unplug -- $T/params.sh unbind-unplug"
+	"params-unbind-multirange -- $T/params.sh unbind-multirange"
+	"params-adopt -- $T/params.sh adopt"
+	"params-adopt-multirange -- $T/params.sh adopt-multirange"
+	"params-adopt-states -- $T/params.sh adopt-states"
+)
+for s in "${params[@]}"; do
+	read -r -a words <<<"$s"
+	run "${words[0]}" rust "${words[@]:1}"
+done
+
 # Paths no other suite exercises, both drivers (the Rust one with its shipped default guard:
 # no external block writes while a device is bound), one boot per scenario: memory tiers,
 # memory groups under auto-movable, memmap_on_memory, a reservation conflict on the second

@@ -84,6 +84,16 @@ pub(crate) fn record_leak(args: fmt::Arguments<'_>) {
     }
 }
 
+/// Forgets a range recorded by [`record_leak`] (the same text): it was taken over again.
+pub(crate) fn forget_leak(args: fmt::Arguments<'_>) {
+    if !READY.load(kernel::sync::atomic::Acquire) {
+        return;
+    }
+    if let Ok(s) = CString::try_from_fmt(args) {
+        ROOT.lock().leaked.retain(|l| l.to_bytes() != s.to_bytes());
+    }
+}
+
 /// A read-only file `/sys/kernel/debug/kmem/<name>` rendering `data` with `show`; removed when
 /// dropped. `None` when debugfs is not available.
 pub(crate) type DeviceFile<T> = Option<Pin<KBox<File<T>>>>;

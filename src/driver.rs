@@ -261,7 +261,7 @@ impl Config {
             if let Err((mem, _)) = mem.remove() {
                 let r = mem.range();
                 self.warn_mapping(i, r, "stuck online until reboot");
-                crate::debug::record_leak(fmt!(
+                debug::record_leak(fmt!(
                     "{} mapping{}: {:#x}-{:#x}",
                     self.dev.name(),
                     i,
@@ -378,6 +378,8 @@ impl KmemDevice {
             }
             self.config
                 .info_mapping(i, range, "taken over: left added by an earlier unbind");
+            let (dev, r) = (self.config.dev.name(), range);
+            debug::forget_leak(fmt!("{} mapping{}: {:#x}-{:#x}", dev, i, r.start, r.end));
             zones.extend_from_slice(&z, GFP_KERNEL)?;
         }
         Ok((!zones.is_empty()).then(|| state::adopted_online_type(&zones)))

@@ -2,7 +2,8 @@
 # Guest (debug kernel, vm-run --dax=2G --kmemleak-report-only: this script judges the
 # kmemleak reports itself, since its self-test leaks on purpose): unbind while online,
 # N times in one boot, each on a new one-block device carved out of dax0.0's
-# region, with a kmemleak scan after each.  Whatever an unbind strands on purpose
+# region, with a kmemleak scan after each; with the Rust driver every device is then
+# bound again (its stranded memory taken over) and unplugged before the final scan.  Whatever an unbind strands on purpose
 # (reservation, names, memory group, tier) must stay reachable: the Rust driver
 # must show 0 new reports after every unbind.  The C driver's reports are counted
 # and printed ("LEAKS c ..."), not judged: they are the reference's.
@@ -12,7 +13,9 @@ N=${1:-10}
 KL=/sys/kernel/debug/kmemleak
 DRV=/sys/bus/dax/drivers/kmem
 per=5 last=0
-[ "$KMEM_RS_MODE" = rust ] && per=6 last=1
+# The Rust driver: a kmemleak check after each unbind, then each device is bound again (its
+# stranded memory taken over) and unplugged, before the final scan.
+[ "$KMEM_RS_MODE" = rust ] && per=8 last=1
 plan $((3 + N * per + last))
 
 # new_reports [SCANS [selftest|driver [churn]]]: churn the kmalloc caches if asked
@@ -75,6 +78,17 @@ for ((i = 0; i < N; i++)); do
 	fi
 	diag "$d: $n new kmemleak reports"
 done
+if [ "$KMEM_RS_MODE" = rust ]; then
+	base_kb=$(memtotal_kb)
+	for ((i = 0; i < N; i++)); do
+		d=dax0.$i
+		expect_eq "$d: bound again, stranded memory taken over (online_movable)" "OK online_movable" \
+			"$(write_errno $DRV/bind $d) $(cat $DAX_BASE/$d/state)"
+		base_kb=$((base_kb - bs / 1024))
+		expect_eq "$d: unplugged: removed, MemTotal down by a block" "OK $base_kb 0 blocks" \
+			"$(write_errno $DAX_BASE/$d/state unplugged) $(memtotal_kb) $(block_summary $d)"
+	done
+fi
 sleep 6
 n=$(new_reports 2 driver churn)
 total=$((total + n))
