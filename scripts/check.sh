@@ -94,6 +94,16 @@ checkpatch_clean() {
 		scripts/guest/kmem-bench.c Kbuild Kconfig
 }
 gate "checkpatch.pl --strict: C, Kbuild and Kconfig files" checkpatch_clean
+# modinfo -p lists every module parameter with its description (C's MODULE_PARM_DESC).
+params_listed() {
+	local out p
+	out=$(modinfo -p "$repo/kmem.ko") || return 1
+	echo "$out"
+	for p in guard online_type unbind; do
+		grep -qE "^$p:.{20,} \(charp\)\$" <<<"$out" || { echo "missing or undescribed: $p"; return 1; }
+	done
+}
+gate "modinfo -p kmem.ko: guard, online_type and unbind, each described" params_listed
 # kernel.sh --print-dir, called from a recursive make (MAKEFLAGS with -w), prints one clean
 # path and creates nothing.
 print_dir_clean() {
@@ -319,6 +329,7 @@ run race rust --dax=2G -- "$T/race.sh" 10 5
 # unbind or rmmod left online (the C driver has none of this: Rust only, shipped guard=owned).
 params=(
 	"params-probe-types --no-load -- $T/params.sh probe-types"
+	"params-probe-types-distro --no-load --append=memhp_default_state=online -- $T/params.sh probe-types-distro"
 	"params-probe-online --no-load -- $T/params.sh probe-online"
 	"params-invalid --no-load -- $T/params.sh invalid"
 	"params-distro --no-load --append=memhp_default_state=online -- $T/params.sh distro"

@@ -35,7 +35,6 @@ int kmem_glue_online_pfn_zone_idx(unsigned long pfn)
 	return page ? zone_idx(page_zone(page)) : -1;
 }
 
-
 struct kmem_glue_deadline {
 	struct timer_list timer;
 	struct task_struct *task;

@@ -48,7 +48,7 @@ mod params {
     crate::param::module_param_enum!(ONLINE_TYPE: ProbeOnline = 0, "online_type", 0o644,
         "How probe adds a device's memory: system (default: auto_online_blocks), offline, online, online_kernel, online_movable, unplugged (add nothing)");
     crate::param::module_param_enum!(UNBIND: UnbindPolicy = 0, "unbind", 0o644,
-        "What unbind does with online memory: keep (default: leave it online until reboot), unplug (try an atomic unplug for up to 10 s, else keep)");
+        "What unbind does with online memory: keep (default: leave it added; the next bind takes it over), unplug (try an atomic unplug for up to 10 s, else keep)");
 }
 
 use kernel::{

@@ -13,6 +13,11 @@
 #                    run time while online_movable was bound: that device is unchanged),
 #                    system (auto_online_blocks: offline on this kernel) and online_kernel
 #                    last: state, blocks and zones, MemTotal, /proc/iomem after each probe
+#   probe-types-distro  --no-load --append=memhp_default_state=online: the same with the
+#                    distribution's default online type: modprobe kmem online_type=offline,
+#                    rebinds with online_movable, unplugged, offline, and system last
+#                    (online, ZONE_NORMAL: what a distribution kernel does without kmem's
+#                    parameter)
 #   probe-online     --no-load: a rebind with online_type=online (ZONE_NORMAL: contig-zones
 #                    policy); a boot of its own, as ZONE_NORMAL memory cannot be unplugged
 #                    here (see below); then an unbind strands it, a bind takes it over as
@@ -72,6 +77,7 @@ AUTO=$MEM_BASE/auto_online_blocks
 N_REPROBE=8 N_INVALID=2
 case $SCENARIO in
 probe-types) plan $((7 + 4 * N_REPROBE + 1 + N_REPROBE + 1)) ;;
+probe-types-distro) plan $((3 + 4 * N_REPROBE)) ;;
 probe-online) plan $((5 + N_REPROBE + 8)) ;;
 invalid) plan $((3 + 10 * N_INVALID + 1 + 3 * 2 + 1 + 7)) ;;
 distro) plan 29 ;;
@@ -83,7 +89,7 @@ adopt-multirange) plan 37 ;;
 adopt-states) plan 35 ;;
 *)
 	plan 1
-	not_ok "unknown scenario '$SCENARIO' (probe-types | probe-online | invalid | distro | cmdline | unbind-unplug | unbind-multirange | adopt | adopt-multirange | adopt-states)"
+	not_ok "unknown scenario '$SCENARIO' (probe-types | probe-types-distro | probe-online | invalid | distro | cmdline | unbind-unplug | unbind-multirange | adopt | adopt-multirange | adopt-states)"
 	exit 1
 	;;
 esac
@@ -302,6 +308,17 @@ $(snapshot $DAX)"
 	check "unplugged: logged" logged "kmem $DAX: online_type=unplugged: no memory added until a write to state"
 	reprobe system
 	reprobe online_kernel # last: the device cannot be unplugged from ZONE_NORMAL here
+	;;
+probe-types-distro)
+	# The distribution default (auto_online_blocks=online): every explicit type overrides it.
+	expect_eq "modprobe kmem online_type=offline" OK "$(modprobe_kmem online_type=offline)"
+	expect_eq "auto_online_blocks reads online (the distribution default)" online "$(cat $AUTO)"
+	expect_eq "probed at load with online_type=offline: offline, not the system's online" \
+		"$(want_probe offline)" "$(got_probe)"
+	reprobe online_movable
+	reprobe unplugged
+	reprobe offline
+	reprobe system # last: online in ZONE_NORMAL, the distribution's default, stays here
 	;;
 probe-online)
 	expect_eq "modprobe kmem" OK "$(modprobe_kmem)"
