@@ -396,12 +396,11 @@ fi
 # The debug kernel (KASAN, kmemleak with a scan after every scenario, lockdep,
 # DEBUG_OBJECTS, ...) on the scenarios most likely to corrupt or leak memory.
 # make check-debug runs every suite on it instead (and sets KMEM_IN_DEBUG).
-# (The unbind-while-online scenario runs five times in debug-leakcheck, ten in make check-debug,
-# which runs every suite on the debug kernel: unbind, the destructive kselftest, rollback,
-# reload, stress.)
+# (The unbind-while-online scenario runs five times in debug-leakcheck, with the take-over and
+# rmmod, ten in make check-debug, which runs every suite on the debug kernel: unbind, the
+# destructive kselftest, rollback, reload, the memory-tier paths, stress.)
 debug_runs=(
 	"debug-leakcheck rust --debug --dax=2G --kmemleak-report-only -- $T/leakcheck.sh 5"
-	"debug-paths-tiers rust --debug -- $T/paths.sh tiers"
 	"debug-faults-signal rust --debug $OFF -- $T/faults.sh signal"
 	"debug-stress rust --debug -- $T/stress.sh 10 paused"
 )
