@@ -31,7 +31,7 @@ KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=1 \
 
 export PATH := /usr/lib/llvm-19/bin:$(PATH)
 
-.PHONY: all modules modules-debug install setup kernel kernel-debug check check-debug demo bench \
+.PHONY: all modules modules-debug install setup kernel kernel-debug check check-debug check-intree demo bench \
 	rustfmt rustfmtcheck clean
 
 # The same sources built against the debug kernel (KASAN, kmemleak, ...), in a
@@ -77,6 +77,13 @@ check-debug:
 
 check:
 	$(SCRIPTS)/check.sh
+
+# The in-tree builds as a module and built in (a kernel build each, about 5-7 min cold, and the
+# parity suite on each), and the MEMORY_HOTREMOVE=n compile check.
+check-intree:
+	$(SCRIPTS)/intree.sh
+	$(SCRIPTS)/intree.sh --builtin
+	$(SCRIPTS)/intree.sh --no-hotremove
 
 demo:
 	$(SCRIPTS)/demo.sh

@@ -35,6 +35,11 @@ int kmem_glue_online_pfn_zone_idx(unsigned long pfn)
 	return page ? zone_idx(page_zone(page)) : -1;
 }
 
+int kmem_glue_remove_memory(u64 start, u64 size)
+{
+	return remove_memory(start, size);
+}
+
 struct kmem_glue_deadline {
 	struct timer_list timer;
 	struct task_struct *task;
@@ -60,6 +65,8 @@ int kmem_glue_offline_remove_timeout(const struct range *ranges,
 	struct kmem_glue_deadline d = { .task = current };
 	int rc;
 
+	if (!timeout_ms)
+		return offline_and_remove_memory_ranges(ranges, nr_ranges);
 	timer_setup_on_stack(&d.timer, kmem_glue_deadline_fn, 0);
 	mod_timer(&d.timer, jiffies + msecs_to_jiffies(timeout_ms));
 	rc = offline_and_remove_memory_ranges(ranges, nr_ranges);

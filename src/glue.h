@@ -22,12 +22,28 @@ struct resource;
  */
 int kmem_glue_online_pfn_zone_idx(unsigned long pfn);
 
+/*
+ * The memory removal calls go through these helpers because with
+ * CONFIG_MEMORY_HOTREMOVE=n the kernel makes them inline stubs (-EBUSY),
+ * which Rust cannot call; the driver then behaves like kmem.c without
+ * hot-remove: every unplug fails with -EBUSY and changes nothing.
+ */
+
+/**
+ * kmem_glue_remove_memory() - remove_memory()
+ * @start: first byte of memory added by add_memory_driver_managed()
+ * @size: its size
+ *
+ * Return: 0, or -EBUSY if a block is online (never offlines).
+ */
+int kmem_glue_remove_memory(u64 start, u64 size);
+
 /**
  * kmem_glue_offline_remove_timeout() - offline_and_remove_memory_ranges(),
  *	bounded in time
  * @ranges: the ranges, each added by add_memory_driver_managed()
  * @nr_ranges: number of @ranges
- * @timeout_ms: bound of the attempt
+ * @timeout_ms: bound of the attempt, 0 for none
  *
  * offline_and_remove_memory_ranges() retries a page that cannot be migrated
  * yet until the caller has a signal pending.  Once @timeout_ms have passed,

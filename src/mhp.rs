@@ -216,7 +216,7 @@ impl AddedMemory {
         let r = self.range();
         // SAFETY: The range was added by `add_memory_driver_managed()` and not removed since
         // (type invariant of `AddedMemory`); `remove_memory()` takes the hotplug locks itself.
-        let ret = unsafe { ffi::remove_memory(r.start, r.len()) };
+        let ret = unsafe { ffi::kmem_glue_remove_memory(r.start, r.len()) };
         match to_result(ret) {
             Ok(()) => {
                 self.release();
@@ -389,13 +389,11 @@ pub(crate) fn offline_and_remove_memory_ranges(
         return Ok(());
     }
     let n = c_uint::try_from(raw.len()).map_err(|_| EINVAL)?;
-    let ret = match timeout_ms {
-        // SAFETY: `raw` holds `n` initialised ranges, each added by
-        // `add_memory_driver_managed()` and not removed since (type invariant of `AddedMemory`).
-        None => unsafe { ffi::offline_and_remove_memory_ranges(raw.as_ptr(), n) },
-        // SAFETY: As above; the helper runs in process context like the call it bounds.
-        Some(ms) => unsafe { ffi::kmem_glue_offline_remove_timeout(raw.as_ptr(), n, ms) },
-    };
+    // SAFETY: `raw` holds `n` initialised ranges, each added by `add_memory_driver_managed()`
+    // and not removed since (type invariant of `AddedMemory`); the helper runs in process
+    // context like the call it wraps.
+    let ret =
+        unsafe { ffi::kmem_glue_offline_remove_timeout(raw.as_ptr(), n, timeout_ms.unwrap_or(0)) };
     to_result(ret)?;
     for slot in ranges.iter_mut() {
         if let Some(m) = slot.take() {

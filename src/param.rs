@@ -157,9 +157,7 @@ impl KernelParam {
         );
         Self(bindings::kernel_param {
             name: kernel::str::as_char_ptr_in_const_context(name),
-            // `__this_module` is set up by the module loader and lives as long as the module,
-            // which is as long as this parameter; only its address is taken here.
-            mod_: (&raw const bindings::__this_module).cast_mut(),
+            mod_: this_module(),
             ops,
             perm,
             level: -1,
@@ -168,6 +166,20 @@ impl KernelParam {
                 arg: param.as_arg(),
             },
         })
+    }
+}
+
+/// The `mod` of a parameter: `THIS_MODULE`, which is NULL when the driver is built in.
+const fn this_module() -> *mut bindings::module {
+    #[cfg(MODULE)]
+    {
+        // `__this_module` is set up by the module loader and lives as long as the module,
+        // which is as long as its parameters; only its address is taken here.
+        (&raw const bindings::__this_module).cast_mut()
+    }
+    #[cfg(not(MODULE))]
+    {
+        core::ptr::null_mut()
     }
 }
 
@@ -232,10 +244,16 @@ macro_rules! module_param_enum {
 
         const _: () = {
             static OPS: ::kernel::bindings::kernel_param_ops = $crate::param::EnumParam::<$ty>::OPS;
+            // Built in, the name carries the module prefix (C's `MODULE_PARAM_PREFIX`):
+            // `kmem.guard` on the command line and in /sys/module/kmem/parameters/guard.
+            #[cfg(MODULE)]
+            const NAME: &::kernel::str::CStr = ::kernel::c_str!($pname);
+            #[cfg(not(MODULE))]
+            const NAME: &::kernel::str::CStr = ::kernel::c_str!(concat!("kmem.", $pname));
             #[link_section = "__param"]
             #[used(compiler)]
             static PARAM: $crate::param::KernelParam =
-                $crate::param::KernelParam::new(::kernel::c_str!($pname), $perm, &$name, &OPS);
+                $crate::param::KernelParam::new(NAME, $perm, &$name, &OPS);
         };
         $crate::param::modinfo!("parmtype", concat!($pname, ":charp"));
         $crate::param::modinfo!("parm", concat!($pname, ":", $desc));

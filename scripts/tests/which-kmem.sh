@@ -1,10 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0
-# Guest: report which kmem module the kernel's own module tree provides and
-# check it is the Rust driver (used by scripts/intree.sh).
+# Guest: report which kmem the kernel provides and check it is the Rust driver
+# (used by scripts/intree.sh): an in-tree module, or with the argument "builtin"
+# part of vmlinux, with its parameters under /sys/module/kmem/parameters.
 . /test/lib.sh
-plan 3
+plan 4
 diag "modinfo kmem: $(modinfo -F filename kmem)"
 check "kmem is the Rust driver" contains "$(modinfo -F description kmem)" "\(Rust\)"
-check "it is an in-tree module (drivers/dax/kmem-rs)" contains "$(modinfo -F filename kmem)" "kernel/drivers/dax/kmem-rs/kmem.ko$"
+if [ "${1:-}" = builtin ]; then
+	expect_eq "it is built in" "(builtin)" "$(modinfo -F filename kmem)"
+else
+	check "it is an in-tree module (drivers/dax/kmem-rs)" contains "$(modinfo -F filename kmem)" "kernel/drivers/dax/kmem-rs/kmem.ko$"
+fi
+expect_eq "its parameters" "guard online_type unbind" "$(ls /sys/module/kmem/parameters 2>&1 | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "dax0.0 bound to it" kmem "$(driver_of dax0.0)"
 finish
