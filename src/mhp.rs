@@ -389,11 +389,10 @@ pub(crate) fn offline_and_remove_memory_ranges(
         return Ok(());
     }
     let n = c_uint::try_from(raw.len()).map_err(|_| EINVAL)?;
+    let ms = timeout_ms.unwrap_or(0);
     // SAFETY: `raw` holds `n` initialised ranges, each added by `add_memory_driver_managed()`
-    // and not removed since (type invariant of `AddedMemory`); the helper runs in process
-    // context like the call it wraps.
-    let ret =
-        unsafe { ffi::kmem_glue_offline_remove_timeout(raw.as_ptr(), n, timeout_ms.unwrap_or(0)) };
+    // and not removed since (type invariant of `AddedMemory`); process context, as required.
+    let ret = unsafe { ffi::kmem_glue_offline_remove_timeout(raw.as_ptr(), n, ms) };
     to_result(ret)?;
     for slot in ranges.iter_mut() {
         if let Some(m) = slot.take() {

@@ -271,6 +271,31 @@ reprobe() {
 	expect_eq "$t: /proc/iomem System RAM (kmem) and $DAX lines: $want" "$want" "$got"
 }
 
+# normal_unplug_fails: the unplug of taken-over ZONE_NORMAL memory fails with EBUSY, changes
+# nothing (state, blocks, zones, MemTotal; /proc/iomem as up_iomem) and is logged (3 results).
+normal_unplug_fails() {
+	local before
+	before=$(snapshot $DAX)
+	dmesg -c >/dev/null
+	expect_eq "taken over: unplug from ZONE_NORMAL: EBUSY" EBUSY "$(write_errno $ST unplugged)"
+	expect_eq "taken over: nothing changed: state, blocks, zones, MemTotal, /proc/iomem" "$before
+$up_iomem" "$(snapshot $DAX)
+$(dev_iomem)"
+	check "taken over: failure logged" logged "kmem $DAX: hotremove failed, device left online: -16"
+}
+# unbind_timed WHAT: unbind the device, show its log lines, check that it returned with the
+# device unbound (one result); R is timed_unbind's "ERRNO|DRIVER|MS".
+unbind_timed() {
+	R=$(timed_unbind)
+	diag "unbind $1: $R ms"
+	log | grep -E "kmem $DAX" | while read -r l; do diag "| $l"; done
+	expect_eq "unbind $1: OK, unbound" "OK|" "${R%|*}"
+}
+# unplugged_at_unbind: the log of an unbind=unplug that succeeded (two results).
+unplugged_at_unbind() {
+	check "logged: unbind: memory unplugged" logged "kmem $DAX: unbind: memory unplugged"
+	check "nothing stuck, no failure logged" no_failure_logged
+}
 # load_logged NAME VALUE: the log has kmem's line and the module loader's for VALUE of
 # parameter NAME refused at load.
 load_logged() { logged "kmem: invalid parameter value $2; expected one of" && logged "kmem: \`$2' invalid for parameter \`$1'"; }
@@ -333,13 +358,7 @@ probe-online)
 	up_kb=$(memtotal_kb) up_iomem=$(dev_iomem)
 	strand "online" $R1G
 	take_over "online" "online_kernel|$n online/Normal|$up_kb|$up_iomem" $R1G
-	before=$(snapshot $DAX)
-	dmesg -c >/dev/null
-	expect_eq "taken over: unplug from ZONE_NORMAL: EBUSY" EBUSY "$(write_errno $ST unplugged)"
-	expect_eq "taken over: nothing changed: state, blocks, zones, MemTotal, /proc/iomem" "$before
-$up_iomem" "$(snapshot $DAX)
-$(dev_iomem)"
-	check "taken over: failure logged" logged "kmem $DAX: hotremove failed, device left online: -16"
+	normal_unplug_fails
 	;;
 invalid)
 	expect_eq "modprobe kmem" OK "$(modprobe_kmem)"
@@ -405,11 +424,8 @@ distro)
 	up_kb=$(memtotal_kb) up_iomem=$(dev_iomem)
 	expect_eq "unbind=unplug" "OK unplug" "$(write_errno $UB unplug) $(cat $UB)"
 	dmesg -c >/dev/null
-	r=$(timed_unbind)
-	diag "unbind: $r ms"
-	check "unbind returns at once (EBUSY is no retry): ${r##*|} ms < 5000" [ "${r##*|}" -lt 5000 ]
-	expect_eq "unbind OK, unbound" "OK|" "${r%|*}"
-	log | grep -E "kmem $DAX" | while read -r l; do diag "| $l"; done
+	unbind_timed "from ZONE_NORMAL"
+	check "unbind returns at once (EBUSY is no retry): ${R##*|} ms < 5000" [ "${R##*|}" -lt 5000 ]
 	check "logged: unbind: unplug failed (-16), keeping the memory" logged "kmem $DAX: unbind: unplug failed (-16), keeping the memory"
 	check "logged: stuck online until reboot" logged "kmem $DAX: mapping0: 0x100000000-0x13fffffff stuck online until reboot"
 	expect_eq "the memory stays: blocks online in ZONE_NORMAL, MemTotal unchanged" "$n online/Normal $up_kb" \
@@ -417,13 +433,7 @@ distro)
 	# The next bind takes the memory over: online_kernel (every block in ZONE_NORMAL), not
 	# online_type=system's online; the unplug still fails and changes nothing.
 	take_over "rebind" "online_kernel|$n online/Normal|$up_kb|$up_iomem" $R1G
-	before=$(snapshot $DAX)
-	dmesg -c >/dev/null
-	expect_eq "taken over: unplug from ZONE_NORMAL: EBUSY" EBUSY "$(write_errno $ST unplugged)"
-	expect_eq "taken over: nothing changed: state, blocks, zones, MemTotal, /proc/iomem" "$before
-$up_iomem" "$(snapshot $DAX)
-$(dev_iomem)"
-	check "taken over: failure logged" logged "kmem $DAX: hotremove failed, device left online: -16"
+	normal_unplug_fails
 	;;
 cmdline)
 	check "/proc/cmdline has kmem.online_type=online_movable" grep -q 'kmem\.online_type=online_movable' /proc/cmdline
@@ -453,12 +463,8 @@ unbind-unplug)
 
 	# Online memory: unplugged at unbind, nothing stranded.
 	dmesg -c >/dev/null
-	r=$(timed_unbind)
-	diag "unbind online_movable: $r ms"
-	log | grep -E "kmem $DAX" | while read -r l; do diag "| $l"; done
-	expect_eq "unbind online_movable: OK, unbound" "OK|" "${r%|*}"
-	check "logged: unbind: memory unplugged" logged "kmem $DAX: unbind: memory unplugged"
-	check "nothing stuck, no failure logged" no_failure_logged
+	unbind_timed online_movable
+	unplugged_at_unbind
 	expect_eq "MemTotal back to its value before the online ($base_kb kB)" "$base_kb" "$(memtotal_kb)"
 	expect_eq "no System RAM (kmem), no $DAX line in /proc/iomem" "0 0" "$(iomem)"
 	expect_eq "no memory block of the range left" 0 "$(present_blocks)"
@@ -468,10 +474,7 @@ unbind-unplug)
 
 	# Offline memory: removed (as with keep), nothing stranded.
 	dmesg -c >/dev/null
-	r=$(timed_unbind)
-	diag "unbind offline: $r ms"
-	log | grep -E "kmem $DAX" | while read -r l; do diag "| $l"; done
-	expect_eq "unbind offline: OK, unbound" "OK|" "${r%|*}"
+	unbind_timed offline
 	expect_eq "unbind offline: nothing left: MemTotal at base, no RAM, no reservation, no blocks" "$base_kb 0 0 0" "$(gone)"
 	check "unbind offline: nothing stuck, no failure logged" no_failure_logged
 	expect_eq "rebind: probed offline" "OK|kmem|$(want_probe offline)" "$(write_errno $DRV/bind $DAX)|$(driver_of $DAX)|$(got_probe)"
@@ -479,9 +482,7 @@ unbind-unplug)
 	# Nothing added: a plain unbind.
 	expect_eq "unplugged" OK "$(write_errno $ST unplugged)"
 	dmesg -c >/dev/null
-	r=$(timed_unbind)
-	diag "unbind unplugged: $r ms"
-	expect_eq "unbind unplugged: OK, unbound" "OK|" "${r%|*}"
+	unbind_timed unplugged
 	check "unbind unplugged: no unplug attempted, nothing logged for $DAX" not_logged "kmem $DAX"
 	expect_eq "unbind unplugged: nothing left" "$base_kb 0 0 0" "$(gone)"
 	expect_eq "rebind: probed offline" "OK|kmem|$(want_probe offline)" "$(write_errno $DRV/bind $DAX)|$(driver_of $DAX)|$(got_probe)"
@@ -491,11 +492,8 @@ unbind-unplug)
 	up_kb=$(memtotal_kb) up_iomem=$(dev_iomem)
 	check "hold a transient page in the device" hold 0x100000000 0x13fffffff transient
 	dmesg -c >/dev/null
-	r=$(timed_unbind)
-	ms=${r##*|}
-	diag "unbind with a held page: $r ms"
-	log | grep -E "kmem $DAX" | while read -r l; do diag "| $l"; done
-	expect_eq "unbind with a held page: OK, unbound" "OK|" "${r%|*}"
+	unbind_timed "with a held page"
+	ms=${R##*|}
 	check "unbind returned after the 10 s bound ($ms ms in 9000..20000)" [ "$ms" -ge 9000 -a "$ms" -le 20000 ]
 	check "logged: unbind: unplug failed (-4), keeping the memory" logged "kmem $DAX: unbind: unplug failed (-4), keeping the memory"
 	check "logged: stuck online until reboot" logged "kmem $DAX: mapping0: 0x100000000-0x13fffffff stuck online until reboot"
@@ -526,12 +524,8 @@ unbind-multirange)
 		"$(iomem) $(block_summary $DAX) $((up_kb - base_kb))"
 	expect_eq "unbind=unplug" "OK unplug" "$(write_errno $UB unplug) $(cat $UB)"
 	dmesg -c >/dev/null
-	r=$(timed_unbind)
-	diag "unbind two ranges online_movable: $r ms"
-	log | grep -E "kmem $DAX" | while read -r l; do diag "| $l"; done
-	expect_eq "unbind: OK, unbound" "OK|" "${r%|*}"
-	check "logged: unbind: memory unplugged" logged "kmem $DAX: unbind: memory unplugged"
-	check "nothing stuck, no failure logged" no_failure_logged
+	unbind_timed "two ranges online_movable"
+	unplugged_at_unbind
 	expect_eq "both ranges gone: MemTotal at base, no RAM, no reservation, no blocks" "$base_kb 0 0 0" "$(gone)"
 	expect_eq "rebind: offline, both ranges" "OK|offline|4 offline/-|2 2" \
 		"$(write_errno $DRV/bind $DAX)|$(cat $ST)|$(block_summary $DAX)|$(iomem)"
@@ -542,11 +536,8 @@ unbind-multirange)
 	up_kb=$(memtotal_kb) up_iomem=$(dev_iomem)
 	check "hold a reserved page in the second range" hold 0x120000000 0x12fffffff reserved
 	dmesg -c >/dev/null
-	r=$(timed_unbind)
-	diag "unbind with a reserved page: $r ms"
-	log | grep -E "kmem $DAX" | while read -r l; do diag "| $l"; done
-	expect_eq "unbind: OK, unbound" "OK|" "${r%|*}"
-	check "unbind returned at once (${r##*|} ms < 5000)" [ "${r##*|}" -lt 5000 ]
+	unbind_timed "with a reserved page"
+	check "unbind returned at once (${R##*|} ms < 5000)" [ "${R##*|}" -lt 5000 ]
 	check "logged: unbind: unplug failed (-16), keeping the memory" logged "kmem $DAX: unbind: unplug failed (-16), keeping the memory"
 	expect_eq "logged: both ranges stuck online until reboot" "kmem $DAX: mapping0: 0x100000000-0x10fffffff stuck online until reboot
 kmem $DAX: mapping1: 0x120000000-0x12fffffff stuck online until reboot" "$(log | grep 'stuck online until reboot' | grep mapping)"
