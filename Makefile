@@ -91,11 +91,13 @@ demo:
 bench:
 	$(SCRIPTS)/bench.sh
 
+RUST_SOURCES = $(shell find src -name '*.rs' ! -name bindings_generated.rs | sort)
+
 rustfmt:
-	rustfmt --edition 2021 --config-path $(CURDIR)/.rustfmt.toml src/*.rs kunit/*.rs
+	rustfmt --edition 2021 --config-path $(CURDIR)/.rustfmt.toml $(RUST_SOURCES)
 
 rustfmtcheck:
-	rustfmt --check --edition 2021 --config-path $(CURDIR)/.rustfmt.toml src/*.rs kunit/*.rs
+	rustfmt --check --edition 2021 --config-path $(CURDIR)/.rustfmt.toml $(RUST_SOURCES)
 
 clean:
 	@if [ -d "$(KDIR)" ]; then $(KMAKE) clean; fi

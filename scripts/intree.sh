@@ -62,7 +62,6 @@ grep -v -e '^CONFIG_DEV_DAX_KMEM=' -e '^CONFIG_MEMORY_HOTREMOVE=' "$here/config/
 cat >>"$OUT/fragment.config" <<FRAG
 # CONFIG_DEV_DAX_KMEM is not set
 CONFIG_DEV_DAX_KMEM_RUST=$kmem
-CONFIG_DEV_DAX_KMEM_RUST_KUNIT_TEST=y
 FRAG
 if [ "$variant" = nohotremove ]; then
 	echo '# CONFIG_MEMORY_HOTREMOVE is not set' >>"$OUT/fragment.config"
@@ -70,7 +69,7 @@ else
 	echo 'CONFIG_MEMORY_HOTREMOVE=y' >>"$OUT/fragment.config"
 fi
 make -s -C "$T" O="$OUT" "${KMAKE_VARS[@]}" KCONFIG_ALLCONFIG="$OUT/fragment.config" allnoconfig
-for opt in CONFIG_DEV_DAX_KMEM_RUST=$kmem CONFIG_DEV_DAX_KMEM_RUST_KUNIT_TEST=y CONFIG_RUST=y; do
+for opt in CONFIG_DEV_DAX_KMEM_RUST=$kmem CONFIG_RUST=y; do
 	grep -qx "$opt" "$OUT/.config" || die "in-tree config lacks $opt"
 done
 if [ "$variant" = nohotremove ]; then

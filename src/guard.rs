@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The memory-block guard of a bound device: a memory notifier that refuses external online and
-//! offline requests for the device's blocks while the device is owned (module parameter `guard`).
+//! offline requests for the device's blocks while the device is owned (module parameter `guard`),
+//! and records the zone of each of its blocks as they go online and offline.
 //!
 //! It runs inside the driver's own hotplug calls, under the hotplug locks: it never takes the
 //! device's state mutex, only reads immutable data and atomics. See
@@ -10,33 +11,39 @@
 #![deny(unsafe_code)]
 
 use crate::{
-    notifier::{
-        MemoryCallback,
-        TaskId,
-        Transition,
-        Verdict, //
+    kernel_ext::{
+        mm::{
+            memory_hotplug::{
+                Range,
+                Zone, //
+            },
+            memory_notifier::{
+                BlockEvent,
+                TaskId,
+                Transition,
+                Verdict, //
+            },
+        },
+        module_param::{
+            impl_param_enum,
+            module_param_enum, //
+        },
     },
     state::{
         self,
-        BlockEvent,
         GuardMode,
         GuardVerdict,
-        Range, //
+        Layout, //
     },
-    view::View, //
 };
 use kernel::{
-    device,
     prelude::*,
-    sync::{
-        aref::ARef,
-        atomic::{
-            Acquire,
-            Atomic,
-            Relaxed,
-            Release, //
-        },
-        Arc,
+    sync::atomic::{
+        Acquire,
+        Atomic,
+        AtomicFlag,
+        Relaxed,
+        Release, //
     },
     time::{
         Instant,
@@ -44,26 +51,38 @@ use kernel::{
     },
 };
 
-crate::param::impl_param_enum!(GuardMode);
+impl_param_enum!(GuardMode);
+module_param_enum!("kmem", GUARD: GuardMode = 1, "guard", 0o644,
+    "Refuse external online/offline of a device's memory blocks: off, owned (default: once its state was written), always");
 
 /// The guard mode now (module parameter `guard`).
 pub(crate) fn guard_mode() -> GuardMode {
-    crate::params::GUARD.get()
+    GUARD.get()
+}
+
+/// External transitions of a device's blocks, as counted by its guard.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Counters {
+    /// Let through (guard off, or device not owned).
+    pub(crate) allowed: u64,
+    /// Refused with `EBUSY`.
+    pub(crate) refused: u64,
+    /// Requests that arrived while a driver transition was between its per-range steps,
+    /// whatever the verdict.
+    pub(crate) during_transition: u64,
 }
 
 /// The memory-block guard of one device: sees every block transition in the system and
 /// refuses external ones on the device's blocks while the device is owned.
-///
-/// It runs inside the driver's own hotplug calls, under the hotplug locks: it never takes the
-/// device's state mutex, only reads immutable data and atomics.
 pub(crate) struct BlockGuard {
-    dev: ARef<device::Device>,
-    /// The usable (block-aligned) ranges of the device.
-    ranges: KVec<Range>,
-    /// log2 of the memory block size, for block numbers in messages.
-    block_shift: u32,
-    /// Ownership and counters, shared with the debugfs view.
-    view: Arc<View>,
+    /// Set by the first successful write to `state`; cleared only by unbind (drop).
+    owned: AtomicFlag,
+    allowed: Atomic<u64>,
+    refused: Atomic<u64>,
+    during_transition: Atomic<u64>,
+    /// The zone of each of the device's blocks, in order ([`encode_zone`]): recorded when the
+    /// block goes online, cleared when it goes offline.
+    zones: KVec<Atomic<i8>>,
     /// The task running the driver's own transition, or `TaskId::NONE`.
     transition_task: Atomic<usize>,
     /// Rate limit of the refusal message: time of the last line, refusals not logged since.
@@ -81,22 +100,39 @@ impl Drop for TransitionMark<'_> {
     }
 }
 
+/// 0: offline or absent; otherwise 1 + the zone.
+const fn encode_zone(z: Option<Zone>) -> i8 {
+    match z {
+        None => 0,
+        Some(Zone::Normal) => 1,
+        Some(Zone::Movable) => 2,
+        Some(Zone::Other) => 3,
+    }
+}
+
+const fn decode_zone(v: i8) -> Option<Zone> {
+    match v {
+        1 => Some(Zone::Normal),
+        2 => Some(Zone::Movable),
+        3 => Some(Zone::Other),
+        _ => None,
+    }
+}
+
 impl BlockGuard {
-    /// A guard for the device `dev` whose block-aligned ranges are `ranges`.
-    pub(crate) fn new(
-        dev: ARef<device::Device>,
-        ranges: &[Option<Range>],
-        view: Arc<View>,
-    ) -> Result<Self> {
-        let mut usable = KVec::with_capacity(ranges.len(), GFP_KERNEL)?;
-        for r in ranges.iter().flatten() {
-            usable.push(*r, GFP_KERNEL)?;
+    /// A guard for a device laid out as `layout`, not owned, every block offline.
+    pub(crate) fn new(layout: &Layout) -> Result<Self> {
+        let blocks = usize::try_from(layout.blocks())?;
+        let mut zones = KVec::with_capacity(blocks, GFP_KERNEL)?;
+        for _ in 0..blocks {
+            zones.push(Atomic::new(encode_zone(None)), GFP_KERNEL)?;
         }
         Ok(Self {
-            dev,
-            ranges: usable,
-            block_shift: view.block_shift,
-            view,
+            owned: AtomicFlag::new(false),
+            allowed: Atomic::new(0),
+            refused: Atomic::new(0),
+            during_transition: Atomic::new(0),
+            zones,
             transition_task: Atomic::new(TaskId::NONE.as_raw()),
             created: Instant::now(),
             last_log_ns: Atomic::new(i64::MIN),
@@ -111,8 +147,48 @@ impl BlockGuard {
         TransitionMark(&self.transition_task)
     }
 
+    /// Makes the device owned by the `state` interface (see [`GuardMode::Owned`]).
+    pub(crate) fn set_owned(&self) {
+        self.owned.store(true, Release);
+    }
+
+    /// Whether the device is owned.
+    pub(crate) fn owned(&self) -> bool {
+        self.owned.load(Acquire)
+    }
+
+    /// The counts of external transitions so far.
+    pub(crate) fn counters(&self) -> Counters {
+        Counters {
+            allowed: self.allowed.load(Relaxed),
+            refused: self.refused.load(Relaxed),
+            during_transition: self.during_transition.load(Relaxed),
+        }
+    }
+
+    /// The zone of memory block number `block` (`None`: offline, absent, or not the device's).
+    pub(crate) fn zone(&self, layout: &Layout, block: u64) -> Option<Zone> {
+        let slot = self.zones.get(layout.block_index(block)?)?;
+        decode_zone(slot.load(Relaxed))
+    }
+
+    /// Records the zone of the device's blocks in `range` (`None`: offline). The notifier is
+    /// the only place where a block's zone is stable while it is read; memory taken over at
+    /// probe is recorded once from a snapshot.
+    pub(crate) fn record_zone(&self, layout: &Layout, range: Range, zone: Option<Zone>) {
+        let (first, last) = (
+            range.start >> layout.block_shift,
+            range.end >> layout.block_shift,
+        );
+        for block in first..=last {
+            if let Some(z) = layout.block_index(block).and_then(|i| self.zones.get(i)) {
+                z.store(encode_zone(zone), Relaxed);
+            }
+        }
+    }
+
     /// Logs a refusal, at most once a second per device.
-    fn log_refusal(&self, t: &Transition, mode: GuardMode) {
+    fn log_refusal(&self, layout: &Layout, t: &Transition, mode: GuardMode) {
         const INTERVAL_NS: i64 = 1_000_000_000;
         let now = self.created.elapsed().as_nanos();
         let last = self.last_log_ns.load(Relaxed);
@@ -131,48 +207,47 @@ impl BlockGuard {
         };
         let skipped = self.suppressed.xchg(0, Relaxed);
         dev_warn!(
-            self.dev,
+            layout.dev,
             "guard: refused external {} of memory{} (guard={}; {} more refused since last message)\n",
             what,
-            t.range.start >> self.block_shift,
+            t.range.start >> layout.block_shift,
             mode.as_str(),
             skipped
         );
     }
-}
 
-impl MemoryCallback for BlockGuard {
-    fn notify(&self, t: &Transition) -> Verdict {
-        if !self.ranges.iter().any(|r| state::overlaps(*r, t.range)) {
+    /// The memory notifier's decision on a transition anywhere in the system.
+    pub(crate) fn notify(&self, layout: &Layout, t: &Transition) -> Verdict {
+        if !layout.overlaps(&t.range) {
             return Verdict::Done;
         }
         match t.event {
-            BlockEvent::Online(zone) => self.view.record_zone(t.range, Some(zone)),
-            BlockEvent::Offline => self.view.record_zone(t.range, None),
+            BlockEvent::Online(zone) => self.record_zone(layout, t.range, Some(zone)),
+            BlockEvent::Offline => self.record_zone(layout, t.range, None),
             _ => (),
         }
         let task = self.transition_task.load(Acquire);
         let own = task == TaskId::current().as_raw();
         if !own && task != TaskId::NONE.as_raw() && t.event.can_refuse() {
             // Another task's request arrived between the steps of a driver transition.
-            self.view.during_transition.fetch_add(1, Relaxed);
+            self.during_transition.fetch_add(1, Relaxed);
         }
         let mode = guard_mode();
-        match state::guard_verdict(mode, self.view.owned.load(Acquire), t.event, own) {
+        match state::guard_verdict(mode, self.owned(), t.event, own) {
             GuardVerdict::Pass => Verdict::Ok,
             GuardVerdict::Allow => {
-                self.view.allowed.fetch_add(1, Relaxed);
+                self.allowed.fetch_add(1, Relaxed);
                 dev_dbg!(
-                    self.dev,
+                    layout.dev,
                     "guard: external transition of memory{} allowed (guard={})\n",
-                    t.range.start >> self.block_shift,
+                    t.range.start >> layout.block_shift,
                     mode.as_str()
                 );
                 Verdict::Ok
             }
             GuardVerdict::Refuse => {
-                self.view.refused.fetch_add(1, Relaxed);
-                self.log_refusal(t, mode);
+                self.refused.fetch_add(1, Relaxed);
+                self.log_refusal(layout, t, mode);
                 Verdict::Refuse(EBUSY)
             }
         }

@@ -1,72 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Pure decision logic of the kmem driver: the `state` attribute's language, the transition
-//! plan, and memory-block alignment.
+//! The kmem driver's vocabulary and decisions: a bound device's layout, the `state`
+//! attribute's language, the transition plan, the policies of the module parameters and the
+//! guard's verdicts.
 //!
-//! Nothing here touches the kernel beyond error codes, so the whole file is compiled into the
-//! KUnit test module as well (`kunit/kmem_kunit.rs`), which proves that it stays pure.
+//! Nothing here calls into C beyond the abstractions' vocabulary types; the KUnit suite at the
+//! bottom tests every decision table.
 //!
 //! The semantics follow `drivers/dax/kmem.c` and
 //! `Documentation/ABI/testing/sysfs-bus-dax` (`/sys/bus/dax/devices/daxX.Y/state`).
 
 #![deny(unsafe_code)]
 
-use kernel::prelude::*;
-
-/// How memory blocks are onlined (`enum mmop`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum OnlineType {
-    /// `MMOP_OFFLINE`: blocks are present but offline.
-    Offline,
-    /// `MMOP_ONLINE`: online, zone chosen by the kernel.
-    Online,
-    /// `MMOP_ONLINE_KERNEL`: online in `ZONE_NORMAL`.
-    OnlineKernel,
-    /// `MMOP_ONLINE_MOVABLE`: online in `ZONE_MOVABLE`.
-    OnlineMovable,
-}
-
-impl OnlineType {
-    /// All online types, in `enum mmop` order.
-    pub(crate) const ALL: [OnlineType; 4] = [
-        OnlineType::Offline,
-        OnlineType::Online,
-        OnlineType::OnlineKernel,
-        OnlineType::OnlineMovable,
-    ];
-
-    /// The name used by `memoryN/state` and `mhp_online_type_to_str()`.
-    pub(crate) const fn as_str(self) -> &'static str {
-        match self {
-            OnlineType::Offline => "offline",
-            OnlineType::Online => "online",
-            OnlineType::OnlineKernel => "online_kernel",
-            OnlineType::OnlineMovable => "online_movable",
-        }
-    }
-
-    /// The `enum mmop` value.
-    pub(crate) const fn as_mmop(self) -> u32 {
-        match self {
-            OnlineType::Offline => 0,
-            OnlineType::Online => 1,
-            OnlineType::OnlineKernel => 2,
-            OnlineType::OnlineMovable => 3,
-        }
-    }
-
-    /// Converts an `enum mmop` value; `None` for anything out of range.
-    pub(crate) fn from_mmop(value: u32) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_mmop() == value)
-    }
-
-    /// Parses a name with `sysfs_streq()` rules, like `mhp_online_type_from_str()`.
-    pub(crate) fn parse(buf: &[u8]) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|t| sysfs_streq(buf, t.as_str().as_bytes()))
-    }
-}
+use crate::kernel_ext::mm::{
+    memory_hotplug::{
+        OnlineType,
+        Range,
+        Zone, //
+    },
+    memory_notifier::BlockEvent,
+};
+use kernel::{
+    device,
+    prelude::*,
+    sync::{
+        aref::ARef,
+        atomic::{
+            Acquire,
+            Atomic,
+            Release, //
+        },
+    },
+};
 
 /// The state of a kmem device as reported by `daxX.Y/state`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,11 +45,48 @@ pub(crate) enum State {
 
 impl State {
     /// The text shown by `daxX.Y/state` (without the trailing newline).
-    pub(crate) const fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             State::Unplugged => "unplugged",
             State::Plugged(t) => t.as_str(),
         }
+    }
+
+    /// 0 for `Unplugged`, 1 + the `enum mmop` value otherwise.
+    const fn encode(self) -> u32 {
+        match self {
+            State::Unplugged => 0,
+            State::Plugged(t) => 1 + t.as_raw(),
+        }
+    }
+
+    fn decode(v: u32) -> Option<Self> {
+        match v {
+            0 => Some(State::Unplugged),
+            v => OnlineType::from_raw(v - 1).map(State::Plugged),
+        }
+    }
+}
+
+/// The committed state of a device, for readers that must not wait for a transition: written
+/// only by the holder of the device's state mutex, once per transition.
+pub(crate) struct PublishedState(Atomic<u32>);
+
+impl PublishedState {
+    /// `Unplugged`.
+    pub(crate) fn new() -> Self {
+        Self(Atomic::new(State::Unplugged.encode()))
+    }
+
+    /// The state committed by the last completed transition.
+    pub(crate) fn get(&self) -> State {
+        // Only `set()` stores, and only encodings of a `State`.
+        State::decode(self.0.load(Acquire)).unwrap_or(State::Unplugged)
+    }
+
+    /// Commits `s`; called with the state mutex held.
+    pub(crate) fn set(&self, s: State) {
+        self.0.store(s.encode(), Release);
     }
 }
 
@@ -152,37 +154,6 @@ pub(crate) fn plan(current: State, request: Request) -> Result<Action> {
     }
 }
 
-/// A physical address range with an inclusive end, like C's `struct range`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Range {
-    /// First byte.
-    pub(crate) start: u64,
-    /// Last byte (inclusive).
-    pub(crate) end: u64,
-}
-
-impl Range {
-    /// The number of bytes in the range (`range_len()`).
-    pub(crate) const fn len(&self) -> u64 {
-        self.end - self.start + 1
-    }
-}
-
-/// Aligns `range` to whole memory blocks of `block` bytes (a power of two), as
-/// `memory_block_aligned_range()` does; `None` when no whole block fits (kmem's `-ENOSPC`).
-pub(crate) fn block_aligned(range: Range, block: u64) -> Option<Range> {
-    let mask = block - 1;
-    let start = range.start.checked_add(mask)? & !mask;
-    let end_excl = range.end.checked_add(1)? & !mask;
-    if end_excl <= start {
-        return None;
-    }
-    Some(Range {
-        start,
-        end: end_excl - 1,
-    })
-}
-
 /// Probe-time sizes of a device: usable bytes after alignment and the original total.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Sizes {
@@ -203,7 +174,7 @@ impl Sizes {
             |acc, r| Sizes {
                 usable: acc
                     .usable
-                    .saturating_add(block_aligned(*r, block).map_or(0, |a| a.len())),
+                    .saturating_add(r.block_aligned(block).map_or(0, |a| a.len())),
                 original: acc.original.saturating_add(r.len()),
             },
         )
@@ -213,6 +184,60 @@ impl Sizes {
     pub(crate) const fn truncated(&self) -> u64 {
         self.original - self.usable
     }
+}
+
+/// What a bound device never changes, read at probe: the dax bus refuses to resize a device or
+/// to change its `memmap_on_memory` while a kmem driver is bound.
+pub(crate) struct Layout {
+    /// The device, for log messages.
+    pub(crate) dev: ARef<device::Device>,
+    /// The block-aligned ranges, by mapping index; `None` for a range smaller than a block.
+    pub(crate) ranges: KVec<Option<Range>>,
+    /// log2 of the memory block size.
+    pub(crate) block_shift: u32,
+    /// Whether the device asked for its memmap to live on the hot-added memory.
+    pub(crate) memmap_on_memory: bool,
+}
+
+impl Layout {
+    /// The usable ranges with their mapping index.
+    pub(crate) fn usable(&self) -> impl Iterator<Item = (usize, Range)> + '_ {
+        self.ranges
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.map(|r| (i, r)))
+    }
+
+    /// The number of memory blocks in the usable ranges.
+    pub(crate) fn blocks(&self) -> u64 {
+        self.usable()
+            .map(|(_, r)| r.len() >> self.block_shift)
+            .sum()
+    }
+
+    /// The position of memory block number `block` among the device's blocks, if it is one.
+    pub(crate) fn block_index(&self, block: u64) -> Option<usize> {
+        block_index(&self.ranges, self.block_shift, block)
+    }
+
+    /// Whether `range` touches one of the device's usable ranges.
+    pub(crate) fn overlaps(&self, range: &Range) -> bool {
+        self.usable().any(|(_, r)| r.overlaps(range))
+    }
+}
+
+/// The position of memory block number `block` among the blocks of the usable `ranges`, in
+/// order, with blocks of `1 << block_shift` bytes.
+fn block_index(ranges: &[Option<Range>], block_shift: u32, block: u64) -> Option<usize> {
+    let mut base = 0u64;
+    for r in ranges.iter().flatten() {
+        let (first, last) = (r.start >> block_shift, r.end >> block_shift);
+        if (first..=last).contains(&block) {
+            return usize::try_from(base + (block - first)).ok();
+        }
+        base += last - first + 1;
+    }
+    None
 }
 
 /// `PFN_UP()`: the number of pages of `1 << page_shift` bytes needed to hold `bytes`.
@@ -237,11 +262,6 @@ pub(crate) const fn on_failure(succeeded_so_far: usize) -> OnFailure {
     } else {
         OnFailure::Abort
     }
-}
-
-/// Whether two inclusive ranges share at least one byte.
-pub(crate) const fn overlaps(a: Range, b: Range) -> bool {
-    a.start <= b.end && b.start <= a.end
 }
 
 /// The memory-block guard mode (module parameter `guard`).
@@ -299,7 +319,7 @@ impl ProbeOnline {
     ];
 
     /// The parameter text.
-    pub(crate) const fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ProbeOnline::System => "system",
             ProbeOnline::Type(t) => t.as_str(),
@@ -369,50 +389,6 @@ impl UnbindPolicy {
     }
 }
 
-/// The zone an online memory block belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Zone {
-    /// `ZONE_NORMAL`.
-    Normal,
-    /// `ZONE_MOVABLE`.
-    Movable,
-    /// Any other zone (hot-added memory never lands there).
-    Other,
-}
-
-impl Zone {
-    /// The zone's name as the kernel prints it.
-    pub(crate) const fn as_str(self) -> &'static str {
-        match self {
-            Zone::Normal => "Normal",
-            Zone::Movable => "Movable",
-            Zone::Other => "other",
-        }
-    }
-}
-
-/// A memory-block transition seen by the guard.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum BlockEvent {
-    /// `MEM_GOING_ONLINE`: a block is about to be onlined; can be refused.
-    GoingOnline,
-    /// `MEM_GOING_OFFLINE`: a block is about to be offlined; can be refused.
-    GoingOffline,
-    /// `MEM_ONLINE`: a block is now online, in this zone (informational).
-    Online(Zone),
-    /// `MEM_OFFLINE`: a block is now offline (informational).
-    Offline,
-    /// Anything else (`MEM_CANCEL_*`): informational.
-    Other,
-}
-
-impl BlockEvent {
-    /// Whether the event is a request that a notifier may refuse (`MEM_GOING_*`).
-    pub(crate) const fn can_refuse(self) -> bool {
-        matches!(self, BlockEvent::GoingOnline | BlockEvent::GoingOffline)
-    }
-}
-
 /// What the guard does with a transition on one of the device's blocks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum GuardVerdict {
@@ -438,11 +414,339 @@ pub(crate) const fn guard_verdict(
         return GuardVerdict::Pass;
     }
     match event {
-        BlockEvent::Online(_) | BlockEvent::Offline | BlockEvent::Other => GuardVerdict::Pass,
+        BlockEvent::Online(_) | BlockEvent::Offline | BlockEvent::Cancel => GuardVerdict::Pass,
         BlockEvent::GoingOnline | BlockEvent::GoingOffline => match mode {
             GuardMode::Off => GuardVerdict::Allow,
             GuardMode::Owned if !owned => GuardVerdict::Allow,
             GuardMode::Owned | GuardMode::Always => GuardVerdict::Refuse,
         },
+    }
+}
+
+#[kunit_tests(dax_kmem_rust)]
+mod tests {
+    use super::*;
+
+    const ON: OnlineType = OnlineType::Online;
+    const KERNEL: OnlineType = OnlineType::OnlineKernel;
+    const MOVABLE: OnlineType = OnlineType::OnlineMovable;
+    const OFF: OnlineType = OnlineType::Offline;
+
+    #[test]
+    fn sysfs_streq_rules() {
+        assert!(sysfs_streq(b"online", b"online"));
+        assert!(sysfs_streq(b"online\n", b"online"));
+        assert!(sysfs_streq(b"online", b"online\n"));
+        assert!(!sysfs_streq(b"online\n\n", b"online"));
+        assert!(!sysfs_streq(b"online ", b"online"));
+        assert!(!sysfs_streq(b" online", b"online"));
+        assert!(!sysfs_streq(b"onlin", b"online"));
+        assert!(!sysfs_streq(b"online_", b"online"));
+        assert!(!sysfs_streq(b"", b"online"));
+        assert!(sysfs_streq(b"", b""));
+        assert!(sysfs_streq(b"\n", b""));
+        // C strings: everything after a NUL is ignored.
+        assert!(sysfs_streq(b"online\0junk", b"online"));
+        assert!(sysfs_streq(b"online\n\0junk", b"online"));
+        assert!(!sysfs_streq(b"on\0line", b"online"));
+    }
+
+    #[test]
+    fn parse_accepts_every_writable_state() -> Result {
+        for (text, want) in [
+            (&b"unplugged"[..], Request::Unplug),
+            (b"unplugged\n", Request::Unplug),
+            (b"online", Request::Plug(ON)),
+            (b"online\n", Request::Plug(ON)),
+            (b"online_kernel", Request::Plug(KERNEL)),
+            (b"online_kernel\n", Request::Plug(KERNEL)),
+            (b"online_movable", Request::Plug(MOVABLE)),
+            (b"online_movable\n", Request::Plug(MOVABLE)),
+            (b"online_movable\0x", Request::Plug(MOVABLE)),
+        ] {
+            assert_eq!(parse_request(text)?, want);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn parse_rejects_offline_and_garbage() {
+        for text in [
+            &b"offline"[..],
+            b"offline\n",
+            b"",
+            b"\n",
+            b" ",
+            b"\0",
+            b"bogus_state",
+            b"ONLINE",
+            b"Online_movable",
+            b"online_movable\n\n",
+            b"online_movable ",
+            b"\tonline",
+            b"online_movabl",
+            b"online_movablee",
+            b"unplug",
+            b"unplugged!",
+            b"\xff\xfe",
+            b"online\r\n",
+        ] {
+            assert_eq!(parse_request(text), Err(EINVAL));
+        }
+    }
+
+    #[test]
+    fn parse_rejects_a_long_buffer() {
+        let mut long = [b'a'; 4097];
+        long[..6].copy_from_slice(b"online");
+        assert_eq!(parse_request(&long), Err(EINVAL));
+    }
+
+    #[test]
+    fn show_strings() {
+        assert_eq!(State::Unplugged.as_str(), "unplugged");
+        assert_eq!(State::Plugged(OFF).as_str(), "offline");
+        assert_eq!(State::Plugged(ON).as_str(), "online");
+        assert_eq!(State::Plugged(KERNEL).as_str(), "online_kernel");
+        assert_eq!(State::Plugged(MOVABLE).as_str(), "online_movable");
+    }
+
+    #[test]
+    fn show_output_parses_back() -> Result {
+        // Every state that can be written reads back as the same request.
+        for t in [ON, KERNEL, MOVABLE] {
+            assert_eq!(
+                parse_request(State::Plugged(t).as_str().as_bytes())?,
+                Request::Plug(t)
+            );
+        }
+        assert_eq!(
+            parse_request(State::Unplugged.as_str().as_bytes())?,
+            Request::Unplug
+        );
+        Ok(())
+    }
+
+    /// The full (current state x request) table, written out independently of `plan()`.
+    #[test]
+    fn plan_full_table() {
+        use Action::*;
+        let unplug = Request::Unplug;
+        let plug = Request::Plug;
+        let u = State::Unplugged;
+        let p = State::Plugged;
+        let table: [(State, Request, Result<Action>); 20] = [
+            (u, unplug, Ok(Nothing)),
+            (u, plug(ON), Ok(HotAdd(ON))),
+            (u, plug(KERNEL), Ok(HotAdd(KERNEL))),
+            (u, plug(MOVABLE), Ok(HotAdd(MOVABLE))),
+            (p(OFF), unplug, Ok(HotRemove)),
+            (p(OFF), plug(ON), Err(EBUSY)),
+            (p(OFF), plug(KERNEL), Err(EBUSY)),
+            (p(OFF), plug(MOVABLE), Err(EBUSY)),
+            (p(ON), unplug, Ok(HotRemove)),
+            (p(ON), plug(ON), Ok(Nothing)),
+            (p(ON), plug(KERNEL), Err(EBUSY)),
+            (p(ON), plug(MOVABLE), Err(EBUSY)),
+            (p(KERNEL), unplug, Ok(HotRemove)),
+            (p(KERNEL), plug(ON), Err(EBUSY)),
+            (p(KERNEL), plug(KERNEL), Ok(Nothing)),
+            (p(KERNEL), plug(MOVABLE), Err(EBUSY)),
+            (p(MOVABLE), unplug, Ok(HotRemove)),
+            (p(MOVABLE), plug(ON), Err(EBUSY)),
+            (p(MOVABLE), plug(KERNEL), Err(EBUSY)),
+            (p(MOVABLE), plug(MOVABLE), Ok(Nothing)),
+        ];
+        for (state, request, want) in table {
+            assert_eq!(plan(state, request), want);
+        }
+    }
+
+    const MIB: u64 = 1 << 20;
+    const BLOCK: u64 = 128 * MIB;
+
+    fn r(start: u64, end: u64) -> Range {
+        Range { start, end }
+    }
+
+    #[test]
+    fn sizes_and_truncation() {
+        let g4 = 4096 * MIB;
+        let ranges = [
+            r(g4, g4 + 256 * MIB - 1),
+            // Loses 64 MiB at the front.
+            r(g4 + 512 * MIB - 64 * MIB, g4 + 768 * MIB - 1),
+            // Too small: 64 MiB.
+            r(g4 + 1024 * MIB, g4 + 1088 * MIB - 1),
+        ];
+        let s = Sizes::of(&ranges, BLOCK);
+        assert_eq!(s.original, 256 * MIB + 320 * MIB + 64 * MIB);
+        assert_eq!(s.usable, 256 * MIB + 256 * MIB);
+        assert_eq!(s.truncated(), 128 * MIB);
+        assert_eq!(Sizes::of(&[], BLOCK).usable, 0);
+        assert_eq!(pfn_up(s.usable, 12), 512 * MIB / 4096);
+        assert_eq!(pfn_up(4097, 12), 2);
+        assert_eq!(pfn_up(4096, 12), 1);
+        assert_eq!(pfn_up(u64::MAX, 12), 1 << 52);
+        assert_eq!(pfn_up(0, 12), 0);
+    }
+
+    #[test]
+    fn block_numbers() {
+        let g4 = 4096 * MIB;
+        let shift = BLOCK.trailing_zeros();
+        // Two blocks, an unusable mapping, one block further up.
+        let ranges = [
+            Some(r(g4, g4 + 2 * BLOCK - 1)),
+            None,
+            Some(r(g4 + 8 * BLOCK, g4 + 9 * BLOCK - 1)),
+        ];
+        let first = g4 >> shift;
+        assert_eq!(block_index(&ranges, shift, first), Some(0));
+        assert_eq!(block_index(&ranges, shift, first + 1), Some(1));
+        assert_eq!(block_index(&ranges, shift, first + 2), None);
+        assert_eq!(block_index(&ranges, shift, first + 8), Some(2));
+        assert_eq!(block_index(&ranges, shift, first + 9), None);
+        assert_eq!(block_index(&ranges, shift, first - 1), None);
+        assert_eq!(block_index(&[], shift, first), None);
+    }
+
+    #[test]
+    fn published_state_round_trip() {
+        let p = PublishedState::new();
+        assert_eq!(p.get(), State::Unplugged);
+        for s in [
+            State::Plugged(OFF),
+            State::Plugged(ON),
+            State::Plugged(KERNEL),
+            State::Plugged(MOVABLE),
+            State::Unplugged,
+        ] {
+            p.set(s);
+            assert_eq!(p.get(), s);
+        }
+    }
+
+    #[test]
+    fn adopted_memory_state() {
+        let (n, m) = (Some(Zone::Normal), Some(Zone::Movable));
+        assert_eq!(adopted_online_type(&[None, None]), OFF);
+        assert_eq!(adopted_online_type(&[m, m]), MOVABLE);
+        assert_eq!(adopted_online_type(&[n]), KERNEL);
+        assert_eq!(adopted_online_type(&[n, m]), ON);
+        assert_eq!(adopted_online_type(&[m, None]), ON);
+        assert_eq!(adopted_online_type(&[Some(Zone::Other)]), ON);
+    }
+
+    #[test]
+    fn guard_mode_parse() {
+        for m in GuardMode::ALL {
+            assert_eq!(GuardMode::parse(m.as_str().as_bytes()), Some(m));
+        }
+        assert_eq!(GuardMode::parse(b"owned\n"), Some(GuardMode::Owned));
+        assert_eq!(GuardMode::parse(b"always\0x"), Some(GuardMode::Always));
+        for bad in [
+            &b""[..],
+            b"\n",
+            b"OFF",
+            b" off",
+            b"off ",
+            b"own",
+            b"owned\n\n",
+            b"on",
+        ] {
+            assert_eq!(GuardMode::parse(bad), None);
+        }
+    }
+
+    #[test]
+    fn probe_online_parse_and_state() {
+        for m in ProbeOnline::ALL {
+            assert_eq!(ProbeOnline::parse(m.as_str().as_bytes()), Some(m));
+        }
+        // The online types keep the names of `memoryN/state` and `auto_online_blocks`.
+        for t in OnlineType::ALL {
+            assert_eq!(
+                ProbeOnline::parse(t.as_str().as_bytes()),
+                Some(ProbeOnline::Type(t))
+            );
+        }
+        assert_eq!(ProbeOnline::parse(b"system\n"), Some(ProbeOnline::System));
+        assert_eq!(
+            ProbeOnline::parse(b"unplugged"),
+            Some(ProbeOnline::Unplugged)
+        );
+        for bad in [
+            &b""[..],
+            b"\n",
+            b"System",
+            b"online_movable2",
+            b"movable",
+            b"offline ",
+        ] {
+            assert_eq!(ProbeOnline::parse(bad), None);
+        }
+        for system in OnlineType::ALL {
+            assert_eq!(
+                ProbeOnline::System.probe_state(system),
+                State::Plugged(system)
+            );
+            assert_eq!(ProbeOnline::Unplugged.probe_state(system), State::Unplugged);
+            for t in OnlineType::ALL {
+                assert_eq!(ProbeOnline::Type(t).probe_state(system), State::Plugged(t));
+            }
+        }
+    }
+
+    #[test]
+    fn unbind_policy_parse() {
+        for m in UnbindPolicy::ALL {
+            assert_eq!(UnbindPolicy::parse(m.as_str().as_bytes()), Some(m));
+        }
+        assert_eq!(UnbindPolicy::parse(b"unplug\n"), Some(UnbindPolicy::Unplug));
+        for bad in [&b""[..], b"Keep", b"unplugged", b"keep unplug", b"offline"] {
+            assert_eq!(UnbindPolicy::parse(bad), None);
+        }
+    }
+
+    /// Every (mode, owned, event, own task) combination, written out.
+    #[test]
+    fn guard_verdict_table() {
+        use BlockEvent::*;
+        use GuardMode::*;
+        use GuardVerdict::*;
+        for mode in GuardMode::ALL {
+            for owned in [false, true] {
+                for event in [
+                    GoingOnline,
+                    GoingOffline,
+                    Online(Zone::Normal),
+                    Online(Zone::Movable),
+                    Offline,
+                    Cancel,
+                ] {
+                    // The driver's own transitions and informational events always pass.
+                    assert_eq!(guard_verdict(mode, owned, event, true), Pass);
+                    if !matches!(event, GoingOnline | GoingOffline) {
+                        assert_eq!(guard_verdict(mode, owned, event, false), Pass);
+                        continue;
+                    }
+                    let want = match (mode, owned) {
+                        (Off, _) => Allow,
+                        (Owned, false) => Allow,
+                        (Owned, true) => Refuse,
+                        (Always, _) => Refuse,
+                    };
+                    assert_eq!(guard_verdict(mode, owned, event, false), want);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn partial_failure_policy() {
+        assert_eq!(on_failure(0), OnFailure::Abort);
+        assert_eq!(on_failure(1), OnFailure::Continue);
+        assert_eq!(on_failure(7), OnFailure::Continue);
     }
 }

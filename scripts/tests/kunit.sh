@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
-# Guest: load the KUnit module and print its KTAP (from the kernel log)
-# between markers, for the host to parse with the tree's kunit.py.
+# Guest: load kmem.ko with KUnit enabled (kunit.enable=1 on the command line): its inline
+# #[kunit_tests] suites run at load. Print their KTAP (from the kernel log) between markers,
+# for the host to parse with the tree's kunit.py. online_type=unplugged: the driver binds the
+# dax devices without adding memory, so that the unload is clean.
 dmesg -c >/dev/null
-insmod /test/kmem_kunit.ko || { echo "insmod kmem_kunit.ko failed"; exit 1; }
+insmod /test/kmem.ko online_type=unplugged || { echo "insmod kmem.ko failed"; exit 1; }
 echo "KMEM-RS-KTAP-BEGIN"
 dmesg | sed -e 's/^\[[ 0-9.]*\] //'
 echo "KMEM-RS-KTAP-END"
-rmmod kmem_kunit
+rmmod kmem

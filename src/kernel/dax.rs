@@ -9,15 +9,16 @@
 //! C headers: [`drivers/dax/bus.h`](srctree/drivers/dax/bus.h),
 //! [`drivers/dax/dax-private.h`](srctree/drivers/dax/dax-private.h)
 
-use crate::{
-    ffi,
-    state::Range,
-    sysfs, //
+use crate::kernel_ext::{
+    bindings,
+    device::attribute::AttributeGroups,
+    mm::memory_hotplug::Range, //
 };
 use core::{
     marker::PhantomData,
     mem::offset_of,
-    pin::Pin, //
+    pin::Pin,
+    ptr::NonNull, //
 };
 use kernel::{
     device,
@@ -27,6 +28,7 @@ use kernel::{
         to_result, //
     },
     prelude::*,
+    sync::aref::AlwaysRefCounted,
     types::Opaque,
     ThisModule, //
 };
@@ -39,9 +41,9 @@ pub(crate) enum DriverType {
 }
 
 impl DriverType {
-    const fn as_raw(self) -> ffi::dax_driver_type {
+    const fn as_raw(self) -> bindings::dax_driver_type {
         match self {
-            DriverType::Kmem => ffi::dax_driver_type_DAXDRV_KMEM_TYPE,
+            DriverType::Kmem => bindings::dax_driver_type_DAXDRV_KMEM_TYPE,
         }
     }
 }
@@ -49,21 +51,25 @@ impl DriverType {
 /// A dax bus driver.
 pub(crate) trait Driver: 'static {
     /// The driver's per-device data. `Sync`, because sysfs callbacks may run concurrently.
-    type Data: Send + Sync;
+    type Data<'bound>: Send + Sync + 'bound;
 
     /// The driver type, used by the bus to match devices.
     const TYPE: DriverType;
 
-    /// Device attributes created after a successful probe and removed before unbind.
-    const DEV_GROUPS: Option<&'static sysfs::AttributeGroups<Self>> = None;
+    /// Device attributes created after a successful probe and removed before unbind (see
+    /// [`AttributeGroups`]). They read the driver data as `Data<'static>`: a driver whose data
+    /// borrows the device cannot have attributes yet.
+    const DEV_GROUPS: Option<&'static AttributeGroups<Self::Data<'static>>> = None;
 
     /// Binds the driver to `dev`.
-    fn probe<'a>(dev: &'a Device<device::Core<'_>>) -> impl PinInit<Self::Data, Error> + 'a;
+    fn probe<'bound>(
+        dev: &'bound Device<device::Core<'_>>,
+    ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound;
 
     /// Called when `dev` is unbound, before its data is dropped. Implementing it is optional.
     ///
     /// Teardown that cannot fail belongs in the data's `Drop`.
-    fn unbind(dev: &Device<device::Core<'_>>, this: Pin<&Self::Data>) {
+    fn unbind<'bound>(dev: &'bound Device<device::Core<'_>>, this: Pin<&Self::Data<'bound>>) {
         let _ = (dev, this);
     }
 }
@@ -72,13 +78,13 @@ pub(crate) trait Driver: 'static {
 pub(crate) struct Adapter<T: Driver>(T);
 
 // SAFETY:
-// - `ffi::dax_device_driver` is a bindgen-generated `repr(C)` struct.
+// - `bindings::dax_device_driver` is a bindgen-generated `repr(C)` struct.
 // - `DriverData` is the type that `probe_callback` stores as drvdata.
 // - `struct dax_device_driver` embeds a `struct device_driver` at the offset of `drv`.
 unsafe impl<T: Driver> driver::DriverLayout for Adapter<T> {
-    type DriverType = ffi::dax_device_driver;
-    type DriverData<'bound> = T::Data;
-    const DEVICE_DRIVER_OFFSET: usize = offset_of!(ffi::dax_device_driver, drv);
+    type DriverType = bindings::dax_device_driver;
+    type DriverData<'bound> = T::Data<'bound>;
+    const DEVICE_DRIVER_OFFSET: usize = offset_of!(bindings::dax_device_driver, drv);
 }
 
 // SAFETY: `unregister` is only called by `driver::Registration` after a successful `register`.
@@ -88,31 +94,34 @@ unsafe impl<T: Driver> driver::RegistrationOps for Adapter<T> {
         name: &'static CStr,
         module: &'static ThisModule,
     ) -> Result {
-        let groups = T::DEV_GROUPS.map_or(core::ptr::null(), |g| g.as_ptr());
+        let d = ddrv.get();
         // SAFETY: The driver is not registered yet, so nothing else accesses it. The fields
         // set here are not touched by `driver::Registration` (it only sets `drv.p_cb`).
         unsafe {
-            let d = ddrv.get();
             (*d).probe = Some(Self::probe_callback);
             (*d).remove = Some(Self::remove_callback);
             (*d).type_ = T::TYPE.as_raw();
-            (*d).drv.dev_groups = groups;
+        }
+        if let Some(groups) = T::DEV_GROUPS {
+            // SAFETY: The driver is not registered yet; `probe_callback` stores a
+            // `Pin<KBox<T::Data<'_>>>` as drvdata before the driver core creates the groups.
+            unsafe { groups.attach(&raw mut (*d).drv) };
         }
         // SAFETY: `ddrv` is a valid, pinned `dax_device_driver` (guaranteed by the caller until
         // `unregister`); `name` and `module` are static.
         to_result(unsafe {
-            ffi::__dax_driver_register(ddrv.get(), module.as_ptr(), name.as_char_ptr())
+            bindings::__dax_driver_register(ddrv.get(), module.as_ptr(), name.as_char_ptr())
         })
     }
 
     unsafe fn unregister(ddrv: &Opaque<Self::DriverType>) {
         // SAFETY: `ddrv` was registered by `register` (the caller's guarantee).
-        unsafe { ffi::dax_driver_unregister(ddrv.get()) }
+        unsafe { bindings::dax_driver_unregister(ddrv.get()) }
     }
 }
 
 impl<T: Driver> Adapter<T> {
-    extern "C" fn probe_callback(ddev: *mut ffi::dev_dax) -> c_int {
+    extern "C" fn probe_callback(ddev: *mut bindings::dev_dax) -> c_int {
         // SAFETY: The dax bus only calls probe with a valid `struct dev_dax`.
         //
         // INVARIANT: `ddev` is valid for the duration of `probe_callback()`.
@@ -125,15 +134,15 @@ impl<T: Driver> Adapter<T> {
         })
     }
 
-    extern "C" fn remove_callback(ddev: *mut ffi::dev_dax) {
+    extern "C" fn remove_callback(ddev: *mut bindings::dev_dax) {
         // SAFETY: The dax bus only calls remove with a valid `struct dev_dax`.
         //
         // INVARIANT: `ddev` is valid for the duration of `remove_callback()`.
         let ddev = unsafe { &*ddev.cast::<Device<device::CoreInternal<'_>>>() };
 
         // SAFETY: `remove_callback` only runs after a successful `probe_callback`, which stored
-        // a `Pin<KBox<T::Data>>` with `set_drvdata()`; it is dropped only after this returns.
-        let data = unsafe { ddev.as_ref().drvdata_borrow::<T::Data>() };
+        // a `Pin<KBox<T::Data<'_>>>` with `set_drvdata()`; it is dropped only after this returns.
+        let data = unsafe { ddev.as_ref().drvdata_borrow::<T::Data<'_>>() };
 
         T::unbind(ddev, data);
     }
@@ -146,12 +155,12 @@ impl<T: Driver> Adapter<T> {
 /// A [`Device`] instance represents a valid `struct dev_dax` created by the C dax bus.
 #[repr(transparent)]
 pub(crate) struct Device<Ctx: device::DeviceContext = device::Normal>(
-    Opaque<ffi::dev_dax>,
+    Opaque<bindings::dev_dax>,
     PhantomData<Ctx>,
 );
 
 impl<Ctx: device::DeviceContext> Device<Ctx> {
-    fn as_raw(&self) -> *mut ffi::dev_dax {
+    fn as_raw(&self) -> *mut bindings::dev_dax {
         self.0.get()
     }
 }
@@ -195,9 +204,38 @@ impl Device<device::Core<'_>> {
     }
 }
 
+// SAFETY: `dax::Device` is a transparent wrapper of `struct dev_dax`, whose embedded
+// `struct device` is at the offset of `dev`.
+unsafe impl<Ctx: device::DeviceContext> device::AsBusDevice<Ctx> for Device<Ctx> {
+    const OFFSET: usize = offset_of!(bindings::dev_dax, dev);
+}
+
 // SAFETY: `Device` is a transparent wrapper of a type that does not depend on its generic
 // argument.
 kernel::impl_device_context_deref!(unsafe { Device });
+kernel::impl_device_context_into_aref!(Device);
+
+// SAFETY: Instances of `Device` are always reference-counted: a `struct dev_dax` is freed by
+// the release function of its embedded `struct device` (`dev_dax_release()`), when the last
+// reference is put.
+unsafe impl AlwaysRefCounted for Device {
+    fn inc_ref(&self) {
+        // SAFETY: The existence of a shared reference guarantees that the refcount is non-zero,
+        // and `self.as_raw()` is a valid `struct dev_dax` (type invariant).
+        unsafe { kernel::bindings::get_device(&raw mut (*self.as_raw()).dev) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // CAST: `Self` is a transparent wrapper of `bindings::dev_dax`.
+        let ddev: *mut bindings::dev_dax = obj.cast().as_ptr();
+
+        // SAFETY: By the type invariant of `Self`, `ddev` points to a valid `struct dev_dax`.
+        let dev = unsafe { &raw mut (*ddev).dev };
+
+        // SAFETY: The safety requirements guarantee that the refcount is non-zero.
+        unsafe { kernel::bindings::put_device(dev) }
+    }
+}
 
 impl<Ctx: device::DeviceContext> AsRef<device::Device<Ctx>> for Device<Ctx> {
     fn as_ref(&self) -> &device::Device<Ctx> {
@@ -210,9 +248,34 @@ impl<Ctx: device::DeviceContext> AsRef<device::Device<Ctx>> for Device<Ctx> {
     }
 }
 
-// SAFETY: A `Device` is always reference-counted and can be released from any thread.
+// SAFETY: A `Device` is always reference-counted (see `AlwaysRefCounted` above) and can be
+// released from any thread.
 unsafe impl Send for Device {}
 
-// SAFETY: `Device` can be shared among threads because all methods of `Device` (i.e. `Device<Normal>`)
-// are thread safe.
+// SAFETY: `Device` can be shared among threads because all methods of `Device` (i.e.
+// `Device<Normal>`) are thread safe.
 unsafe impl Sync for Device {}
+
+// SAFETY: Same as `Device<Normal>`: the underlying `struct dev_dax` is the same; `Bound` is a
+// zero-sized type-state marker that does not affect thread safety.
+unsafe impl Sync for Device<device::Bound> {}
+
+/// Declares a kernel module that exposes a single dax driver.
+///
+/// ```ignore
+/// kernel::module_dax_driver! {
+///     type: MyDriver,
+///     name: "my_dax",
+///     authors: ["..."],
+///     description: "...",
+///     license: "GPL v2",
+/// }
+/// ```
+#[allow(unused_macros)]
+macro_rules! module_dax_driver {
+    ($($f:tt)*) => {
+        ::kernel::module_driver!(<T>, $crate::kernel_ext::dax::Adapter<T>, { $($f)* });
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use module_dax_driver;

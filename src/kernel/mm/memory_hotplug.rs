@@ -1,24 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Memory hotplug: driver-managed memory, memory groups and the `iomem` reservations under them.
+//! Memory hotplug: online types, driver-managed memory, memory groups and the `iomem`
+//! reservations under them.
 //!
 //! Each C object gets an owning type whose `Drop` undoes it. Memory that is still added to the
 //! system can never be freed by accident: [`AddedMemory`] owns the reservation and both resource
 //! names the `iomem` tree points at, and dropping it *leaks* them ("stuck online until reboot")
 //! instead of freeing strings the kernel still uses.
 //!
+//! Without `CONFIG_MEMORY_HOTREMOVE` the removal calls are inline stubs in C that fail with
+//! `-EBUSY`; they are reached through C helpers that compile in both configurations, so memory
+//! then simply never leaves.
+//!
 //! C headers: [`include/linux/memory_hotplug.h`](srctree/include/linux/memory_hotplug.h),
 //! [`include/linux/memory.h`](srctree/include/linux/memory.h),
 //! [`include/linux/ioport.h`](srctree/include/linux/ioport.h)
 
-use crate::{
-    ffi,
-    state::{
-        OnlineType,
-        Range,
-        Zone, //
-    },
-};
+use crate::kernel_ext::bindings;
 use core::{
     mem::ManuallyDrop,
     ptr::NonNull, //
@@ -29,10 +27,148 @@ use kernel::{
     str::CString, //
 };
 
+/// A physical address range with an inclusive end (`struct range`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Range {
+    /// First byte.
+    pub(crate) start: u64,
+    /// Last byte (inclusive).
+    pub(crate) end: u64,
+}
+
+impl Range {
+    /// The number of bytes in the range (`range_len()`).
+    pub(crate) const fn len(&self) -> u64 {
+        self.end - self.start + 1
+    }
+
+    /// Whether the two ranges share at least one byte (`range_overlaps()`).
+    pub(crate) const fn overlaps(&self, other: &Range) -> bool {
+        self.start <= other.end && other.start <= self.end
+    }
+
+    /// The whole memory blocks of `block` bytes (a power of two) inside the range, as
+    /// `memory_block_aligned_range()` computes them; `None` when no whole block fits.
+    pub(crate) fn block_aligned(&self, block: u64) -> Option<Range> {
+        let mask = block - 1;
+        let start = self.start.checked_add(mask)? & !mask;
+        let end_excl = self.end.checked_add(1)? & !mask;
+        if end_excl <= start {
+            return None;
+        }
+        Some(Range {
+            start,
+            end: end_excl - 1,
+        })
+    }
+
+    /// The C `struct range`.
+    fn as_raw(&self) -> kernel::bindings::range {
+        kernel::bindings::range {
+            start: self.start,
+            end: self.end,
+        }
+    }
+}
+
+/// How memory blocks are onlined (`enum mmop`), as `memoryN/state` and `auto_online_blocks`
+/// name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OnlineType {
+    /// `MMOP_OFFLINE`: blocks are present but offline.
+    Offline,
+    /// `MMOP_ONLINE`: online, zone chosen by the kernel.
+    Online,
+    /// `MMOP_ONLINE_KERNEL`: online in `ZONE_NORMAL`.
+    OnlineKernel,
+    /// `MMOP_ONLINE_MOVABLE`: online in `ZONE_MOVABLE`.
+    OnlineMovable,
+}
+
+impl OnlineType {
+    /// All online types, in `enum mmop` order.
+    pub(crate) const ALL: [OnlineType; 4] = [
+        OnlineType::Offline,
+        OnlineType::Online,
+        OnlineType::OnlineKernel,
+        OnlineType::OnlineMovable,
+    ];
+
+    /// The `enum mmop` value.
+    pub(crate) const fn as_raw(self) -> kernel::bindings::mmop {
+        match self {
+            OnlineType::Offline => kernel::bindings::mmop_MMOP_OFFLINE,
+            OnlineType::Online => kernel::bindings::mmop_MMOP_ONLINE,
+            OnlineType::OnlineKernel => kernel::bindings::mmop_MMOP_ONLINE_KERNEL,
+            OnlineType::OnlineMovable => kernel::bindings::mmop_MMOP_ONLINE_MOVABLE,
+        }
+    }
+
+    /// Converts an `enum mmop` value; `None` for anything else.
+    pub(crate) fn from_raw(value: kernel::bindings::mmop) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_raw() == value)
+    }
+
+    /// The name (`mhp_online_type_to_str()`).
+    pub(crate) fn as_str(self) -> &'static str {
+        // SAFETY: Any `enum mmop` value is a valid index; the result is a static string.
+        let name = unsafe { kernel::bindings::mhp_online_type_to_str(self.as_raw() as c_int) };
+        // SAFETY: `mhp_online_type_to_str()` returns a NUL-terminated string literal.
+        let name = unsafe { CStr::from_char_ptr(name) };
+        name.to_str().unwrap_or("?")
+    }
+
+    /// Parses a name with `sysfs_streq()` rules (`mhp_online_type_from_str()`): one trailing
+    /// newline is accepted, and `buf` is read up to its first NUL as in C.
+    pub(crate) fn parse(buf: &[u8]) -> Option<Self> {
+        // The longest name is 14 bytes; anything that does not fit is no name.
+        let mut text = [0u8; 32];
+        let n = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+        if n >= text.len() {
+            return None;
+        }
+        text[..n].copy_from_slice(&buf[..n]);
+        // SAFETY: `text` is NUL-terminated (its last byte is never written).
+        let raw = unsafe { kernel::bindings::mhp_online_type_from_str(text.as_ptr().cast()) };
+        Self::from_raw(kernel::bindings::mmop::try_from(raw).ok()?)
+    }
+}
+
+/// The zone an online memory block belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Zone {
+    /// `ZONE_NORMAL`.
+    Normal,
+    /// `ZONE_MOVABLE`.
+    Movable,
+    /// Any other zone (hot-added memory never lands there).
+    Other,
+}
+
+impl Zone {
+    /// The zone's name as the kernel prints it.
+    pub(crate) const fn as_str(self) -> &'static str {
+        match self {
+            Zone::Normal => "Normal",
+            Zone::Movable => "Movable",
+            Zone::Other => "other",
+        }
+    }
+
+    /// The zone of a zone index (`enum zone_type`).
+    pub(crate) fn from_idx(idx: c_int) -> Self {
+        match u32::try_from(idx) {
+            Ok(kernel::bindings::zone_type_ZONE_NORMAL) => Zone::Normal,
+            Ok(kernel::bindings::zone_type_ZONE_MOVABLE) => Zone::Movable,
+            _ => Zone::Other,
+        }
+    }
+}
+
 /// Size of a memory block in bytes (`memory_block_size_bytes()`), a power of two.
 pub(crate) fn block_size() -> u64 {
     // SAFETY: `memory_block_size_bytes()` has no preconditions.
-    let size = unsafe { ffi::memory_block_size_bytes() };
+    let size = unsafe { bindings::memory_block_size_bytes() };
     size as u64
 }
 
@@ -40,8 +176,8 @@ pub(crate) fn block_size() -> u64 {
 /// i.e. `/sys/devices/system/memory/auto_online_blocks`.
 pub(crate) fn default_online_type() -> Result<OnlineType> {
     // SAFETY: `mhp_get_default_online_type()` has no preconditions.
-    let raw = unsafe { ffi::mhp_get_default_online_type() };
-    OnlineType::from_mmop(raw).ok_or(EINVAL)
+    let raw = unsafe { kernel::bindings::mhp_get_default_online_type() };
+    OnlineType::from_raw(raw).ok_or(EINVAL)
 }
 
 /// A copy of `name` for a resource to point at.
@@ -78,7 +214,7 @@ impl Drop for ResName {
             // Only dropped after `Reservation::drop` took the resource out of the tree.
             // SAFETY: By the invariant of `Reservation`, an adopted name was allocated with
             // `kmalloc()` for that resource alone, which no longer refers to it.
-            unsafe { ffi::kfree(p.as_ptr().cast()) };
+            unsafe { kernel::bindings::kfree(p.as_ptr().cast()) };
         }
     }
 }
@@ -98,7 +234,7 @@ impl MemoryGroup {
     pub(crate) fn register_static(nid: c_int, max_pages: u64) -> Result<Self> {
         let max_pages = c_ulong::try_from(max_pages).map_err(|_| EINVAL)?;
         // SAFETY: `memory_group_register_static()` validates its arguments.
-        let id = unsafe { ffi::memory_group_register_static(nid, max_pages) };
+        let id = unsafe { bindings::memory_group_register_static(nid, max_pages) };
         if id < 0 {
             return Err(Error::from_errno(id));
         }
@@ -116,7 +252,7 @@ impl Drop for MemoryGroup {
     fn drop(&mut self) {
         // SAFETY: By the type invariant `self.id` is registered. If memory blocks still belong
         // to it the call fails with -EBUSY and changes nothing.
-        unsafe { ffi::memory_group_unregister(self.id) };
+        unsafe { bindings::memory_group_unregister(self.id) };
     }
 }
 
@@ -135,7 +271,7 @@ impl Drop for MemoryGroup {
 /// drivers allocate a reservation's name per device (C: `kstrdup(dev_name)`, this one: a
 /// [`CString`]).
 pub(crate) struct Reservation {
-    res: NonNull<ffi::resource>,
+    res: NonNull<kernel::bindings::resource>,
     range: Range,
     /// The resource's name: the resource refers to it. Dropped after the resource is removed.
     _name: ResName,
@@ -155,8 +291,8 @@ impl Reservation {
         // the resource lock itself. `name` stays valid for as long as the returned
         // reservation exists, since the reservation owns it.
         let res = unsafe {
-            ffi::__request_region(
-                &raw mut ffi::iomem_resource,
+            kernel::bindings::__request_region(
+                &raw mut kernel::bindings::iomem_resource,
                 range.start,
                 range.len(),
                 name.as_char_ptr(),
@@ -167,7 +303,7 @@ impl Reservation {
         // SAFETY: `res` was just allocated and inserted; nobody else owns it. Clearing
         // `IORESOURCE_BUSY` lets `add_memory_driver_managed()` nest below it. Flags inherited
         // from the parent are dropped on purpose: they may break add_memory().
-        unsafe { (*res.as_ptr()).flags = ffi::IORESOURCE_SYSTEM_RAM as c_ulong };
+        unsafe { (*res.as_ptr()).flags = kernel::bindings::IORESOURCE_SYSTEM_RAM as c_ulong };
         // INVARIANT: `res` is a freshly requested resource, owned by the result, named `name`.
         Ok(Self {
             res,
@@ -187,8 +323,8 @@ impl Drop for Reservation {
         // SAFETY: By the type invariant `res` is an inserted resource owned by `self`; it is
         // removed from the tree and then freed, as `request_mem_region()` allocated it.
         unsafe {
-            ffi::remove_resource(self.res.as_ptr());
-            ffi::kfree(self.res.as_ptr().cast());
+            kernel::bindings::remove_resource(self.res.as_ptr());
+            kernel::bindings::kfree(self.res.as_ptr().cast());
         }
     }
 }
@@ -198,6 +334,12 @@ impl Drop for Reservation {
 /// Dropping it without [`AddedMemory::remove`] or [`offline_and_remove_memory_ranges`] leaks
 /// the reservation and both names: the memory stays in the system until reboot, and the `iomem`
 /// tree keeps pointing at them.
+///
+/// # Invariants
+///
+/// The reservation's range was added with `__add_memory_driver_managed()` (by this object's
+/// creator or by an earlier kmem instance, see [`AddedMemory::adopt_stranded`]) and has not been
+/// removed since; the added memory's resource is named `name`.
 pub(crate) struct AddedMemory {
     reservation: ManuallyDrop<Reservation>,
     name: ManuallyDrop<ResName>,
@@ -216,7 +358,7 @@ impl AddedMemory {
         let r = self.range();
         // SAFETY: The range was added by `add_memory_driver_managed()` and not removed since
         // (type invariant of `AddedMemory`); `remove_memory()` takes the hotplug locks itself.
-        let ret = unsafe { ffi::kmem_glue_remove_memory(r.start, r.len()) };
+        let ret = unsafe { bindings::kmem_glue_remove_memory(r.start, r.len()) };
         match to_result(ret) {
             Ok(()) => {
                 self.release();
@@ -250,7 +392,7 @@ impl AddedMemory {
     pub(crate) fn adopt_stranded(range: Range, name: &CStr, ram_name: &CStr) -> Option<Self> {
         // SAFETY: The strings are valid for the call; the helper only reads the tree.
         let res = unsafe {
-            ffi::kmem_glue_find_stranded(
+            bindings::kmem_glue_find_stranded(
                 range.start,
                 range.end,
                 name.as_char_ptr(),
@@ -266,7 +408,7 @@ impl AddedMemory {
         };
         // SAFETY: `child_name` is the name string of the memory's resource, an allocated object
         // (`kstrdup_const()` of a module string, or a `CString`).
-        unsafe { ffi::kmem_glue_kmemleak_not_leak(child_name.cast()) };
+        unsafe { bindings::kmem_glue_kmemleak_not_leak(child_name.cast()) };
         let res_name = NonNull::new(res_name.cast_mut())?;
         // INVARIANT: `res` was requested by `__request_region()` of an earlier kmem instance,
         // that instance is gone, and its name was allocated for it alone (see `Reservation`).
@@ -301,9 +443,9 @@ pub(crate) fn add_memory_driver_managed(
     memmap_on_memory: bool,
     online_type: OnlineType,
 ) -> Result<AddedMemory> {
-    let mut flags = ffi::MHP_NID_IS_MGID;
+    let mut flags = bindings::MHP_NID_IS_MGID;
     if memmap_on_memory {
-        flags |= ffi::MHP_MEMMAP_ON_MEMORY;
+        flags |= bindings::MHP_MEMMAP_ON_MEMORY;
     }
     let r = reservation.range();
     let name = resource_name(name)?;
@@ -311,13 +453,13 @@ pub(crate) fn add_memory_driver_managed(
     // and `name` stays valid for as long as the memory is added: the returned `AddedMemory`
     // owns it and never frees it while the memory is added.
     let ret = unsafe {
-        ffi::__add_memory_driver_managed(
+        kernel::bindings::__add_memory_driver_managed(
             group.id,
             r.start,
             r.len(),
             name.as_char_ptr(),
             flags,
-            online_type.as_mmop(),
+            online_type.as_raw(),
         )
     };
     to_result(ret)?;
@@ -340,7 +482,7 @@ pub(crate) fn block_zones(range: Range, block: u64) -> Result<KVec<Option<Zone>>
     // SAFETY: `idx` has room for `n` values; the range is kmem's memory, whose memmap only kmem
     // removes (the helper follows no pointer in it).
     unsafe {
-        ffi::kmem_glue_block_zones(
+        bindings::kmem_glue_block_zones(
             (range.start / page) as c_ulong,
             n as c_ulong,
             (block / page) as c_ulong,
@@ -349,85 +491,143 @@ pub(crate) fn block_zones(range: Range, block: u64) -> Result<KVec<Option<Zone>>
     };
     let mut zones = KVec::with_capacity(n, GFP_KERNEL)?;
     for i in idx {
-        zones.push((i >= 0).then(|| zone_from_idx(i)), GFP_KERNEL)?;
+        zones.push((i >= 0).then(|| Zone::from_idx(i)), GFP_KERNEL)?;
     }
     Ok(zones)
 }
 
-/// The [`Zone`] of a zone index (`enum zone_type`).
-pub(crate) fn zone_from_idx(idx: c_int) -> Zone {
-    match u32::try_from(idx) {
-        Ok(ffi::zone_type_ZONE_NORMAL) => Zone::Normal,
-        Ok(ffi::zone_type_ZONE_MOVABLE) => Zone::Movable,
-        _ => Zone::Other,
-    }
-}
-
-/// Offlines and removes all `ranges` in one step (`offline_and_remove_memory_ranges()`, under
-/// a single `lock_device_hotplug()`): either every range is removed and the slots are emptied,
-/// or none is, every block is back in its previous state, and the slots are unchanged.
+/// Offlines and removes all of `mems` in one step (`offline_and_remove_memory_ranges()`, under
+/// a single `lock_device_hotplug()`): either every range is removed and its reservation and
+/// names are freed, or none is, every block is back in its previous state, and `mems` is handed
+/// back unchanged with the error.
 ///
 /// Runs in the caller's context, so a signal aborts a stuck offline (with `-EINTR`). With a
 /// `timeout_ms`, so does the passing of that time (see
 /// `kmem_glue_offline_remove_timeout()`).
 pub(crate) fn offline_and_remove_memory_ranges(
-    ranges: &mut [Option<AddedMemory>],
+    mems: KVec<AddedMemory>,
     timeout_ms: Option<u32>,
-) -> Result {
-    let mut raw = KVec::with_capacity(ranges.len(), GFP_KERNEL)?;
-    for m in ranges.iter().flatten() {
-        let r = m.range();
-        raw.push(
-            ffi::range {
-                start: r.start,
-                end: r.end,
-            },
-            GFP_KERNEL,
-        )?;
-    }
-    if raw.is_empty() {
+) -> core::result::Result<(), (KVec<AddedMemory>, Error)> {
+    if mems.is_empty() {
         return Ok(());
     }
-    let n = c_uint::try_from(raw.len()).map_err(|_| EINVAL)?;
+    let mut raw = match KVec::with_capacity(mems.len(), GFP_KERNEL) {
+        Ok(raw) => raw,
+        Err(e) => return Err((mems, e.into())),
+    };
+    for m in mems.iter() {
+        // Within the capacity reserved above: cannot fail.
+        let _ = raw.push_within_capacity(m.range().as_raw());
+    }
+    let Ok(n) = c_uint::try_from(raw.len()) else {
+        return Err((mems, EINVAL));
+    };
     let ms = timeout_ms.unwrap_or(0);
     // SAFETY: `raw` holds `n` initialised ranges, each added by `add_memory_driver_managed()`
     // and not removed since (type invariant of `AddedMemory`); process context, as required.
-    let ret = unsafe { ffi::kmem_glue_offline_remove_timeout(raw.as_ptr(), n, ms) };
-    to_result(ret)?;
-    for slot in ranges.iter_mut() {
-        if let Some(m) = slot.take() {
-            m.release();
-        }
+    let ret = unsafe { bindings::kmem_glue_offline_remove_timeout(raw.as_ptr(), n, ms) };
+    if let Err(e) = to_result(ret) {
+        return Err((mems, e));
+    }
+    for m in mems {
+        m.release();
     }
     Ok(())
 }
 
-/// A size rendered by `string_get_size()` in binary units ("64.0 MiB"), for log messages.
-pub(crate) struct SizeString([u8; 16]);
+#[kunit_tests(rust_memory_hotplug)]
+mod tests {
+    use super::*;
 
-impl SizeString {
-    /// Renders `bytes`.
-    pub(crate) fn new(bytes: u64) -> Self {
-        let mut buf = [0u8; 16];
-        // SAFETY: `buf` is valid for writes of its length; `string_get_size()` always
-        // NUL-terminates within it.
-        unsafe {
-            ffi::string_get_size(
-                bytes,
-                1,
-                ffi::string_size_units_STRING_UNITS_2,
-                buf.as_mut_ptr().cast(),
-                buf.len() as c_int,
-            )
-        };
-        Self(buf)
+    #[test]
+    fn online_type_names() {
+        let names = ["offline", "online", "online_kernel", "online_movable"];
+        for (t, name) in OnlineType::ALL.into_iter().zip(names) {
+            assert_eq!(t.as_str(), name);
+            assert_eq!(OnlineType::parse(name.as_bytes()), Some(t));
+        }
     }
-}
 
-impl kernel::fmt::Display for SizeString {
-    fn fmt(&self, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
-        let n = self.0.iter().position(|&b| b == 0).unwrap_or(self.0.len());
-        let s = core::str::from_utf8(&self.0[..n]).map_err(|_| kernel::fmt::Error)?;
-        f.write_str(s)
+    #[test]
+    fn online_type_raw_round_trip() {
+        for t in OnlineType::ALL {
+            assert_eq!(OnlineType::from_raw(t.as_raw()), Some(t));
+        }
+        assert_eq!(OnlineType::from_raw(4), None);
+        assert_eq!(OnlineType::from_raw(u32::MAX), None);
+    }
+
+    #[test]
+    fn online_type_parse_follows_sysfs_streq() {
+        let movable = Some(OnlineType::OnlineMovable);
+        assert_eq!(OnlineType::parse(b"online_movable\n"), movable);
+        assert_eq!(OnlineType::parse(b"online_movable\0junk"), movable);
+        assert_eq!(OnlineType::parse(b"online\n\0"), Some(OnlineType::Online));
+        let long = [b'o'; 64];
+        for bad in [
+            &b""[..],
+            b"\n",
+            b"online\n\n",
+            b"ONLINE",
+            b" online",
+            b"online_movabl",
+            b"unplugged",
+            b"on\0line",
+            &long,
+        ] {
+            assert_eq!(OnlineType::parse(bad), None);
+        }
+    }
+
+    const MIB: u64 = 1 << 20;
+    const BLOCK: u64 = 128 * MIB;
+
+    fn r(start: u64, end: u64) -> Range {
+        Range { start, end }
+    }
+
+    #[test]
+    fn block_alignment() {
+        let g4 = 4096 * MIB;
+        // Already aligned.
+        let gib = r(g4, g4 + 1024 * MIB - 1);
+        assert_eq!(gib.block_aligned(BLOCK), Some(gib));
+        // Exactly one block.
+        let one = r(g4, g4 + BLOCK - 1);
+        assert_eq!(one.block_aligned(BLOCK), Some(one));
+        assert_eq!(one.len(), BLOCK);
+        // Start rounded up, end rounded down.
+        assert_eq!(
+            r(g4 + 1, g4 + 3 * BLOCK + 5).block_aligned(BLOCK),
+            Some(r(g4 + BLOCK, g4 + 3 * BLOCK - 1))
+        );
+        // One byte short of a block.
+        assert_eq!(r(g4, g4 + BLOCK - 2).block_aligned(BLOCK), None);
+        // Straddles a boundary without holding a whole block.
+        assert_eq!(
+            r(g4 + BLOCK / 2, g4 + BLOCK + BLOCK / 2).block_aligned(BLOCK),
+            None
+        );
+        // Below the first boundary.
+        assert_eq!(r(1, BLOCK - 1).block_aligned(BLOCK), None);
+        // The end of the address space does not wrap.
+        assert_eq!(r(u64::MAX - BLOCK, u64::MAX).block_aligned(BLOCK), None);
+    }
+
+    #[test]
+    fn range_overlap() {
+        let a = r(100, 199);
+        for b in [
+            r(100, 199),
+            r(0, 100),
+            r(199, 300),
+            r(150, 150),
+            r(0, u64::MAX),
+        ] {
+            assert!(a.overlaps(&b));
+            assert!(b.overlaps(&a));
+        }
+        assert!(!a.overlaps(&r(0, 99)));
+        assert!(!a.overlaps(&r(200, 300)));
     }
 }

@@ -8,10 +8,9 @@
 //!
 //! C header: [`include/linux/memory.h`](srctree/include/linux/memory.h)
 
-use crate::{
-    ffi,
-    state::{
-        BlockEvent,
+use crate::kernel_ext::{
+    bindings,
+    mm::memory_hotplug::{
         Range,
         Zone, //
     },
@@ -20,9 +19,32 @@ use core::marker::PhantomPinned;
 use kernel::{
     container_of,
     prelude::*,
+    sync::Arc,
     task::Task,
     types::Opaque, //
 };
+
+/// A memory-block transition (`enum memory_block_state`), as a notifier sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BlockEvent {
+    /// `MEM_GOING_ONLINE`: a block is about to be onlined; can be refused.
+    GoingOnline,
+    /// `MEM_GOING_OFFLINE`: a block is about to be offlined; can be refused.
+    GoingOffline,
+    /// `MEM_ONLINE`: a block is now online, in this zone (informational).
+    Online(Zone),
+    /// `MEM_OFFLINE`: a block is now offline (informational).
+    Offline,
+    /// `MEM_CANCEL_ONLINE` or `MEM_CANCEL_OFFLINE`: a request was withdrawn (informational).
+    Cancel,
+}
+
+impl BlockEvent {
+    /// Whether the event is a request that a notifier may refuse (`MEM_GOING_*`).
+    pub(crate) const fn can_refuse(self) -> bool {
+        matches!(self, BlockEvent::GoingOnline | BlockEvent::GoingOffline)
+    }
+}
 
 /// The verdict of a [`MemoryCallback`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,9 +62,9 @@ impl Verdict {
     fn to_raw(self) -> c_int {
         // The values are small constants of `include/linux/notifier.h`.
         let (done, ok, stop) = (
-            ffi::NOTIFY_DONE as c_int,
-            ffi::NOTIFY_OK as c_int,
-            ffi::NOTIFY_STOP_MASK as c_int,
+            kernel::bindings::NOTIFY_DONE as c_int,
+            kernel::bindings::NOTIFY_OK as c_int,
+            kernel::bindings::NOTIFY_STOP_MASK as c_int,
         );
         match self {
             Verdict::Done => done,
@@ -67,6 +89,12 @@ pub(crate) trait MemoryCallback: Send + Sync {
     /// lock that is held across memory hotplug calls, and return [`Verdict::Done`] fast for
     /// blocks it does not care about.
     fn notify(&self, t: &Transition) -> Verdict;
+}
+
+impl<T: MemoryCallback> MemoryCallback for Arc<T> {
+    fn notify(&self, t: &Transition) -> Verdict {
+        T::notify(self, t)
+    }
 }
 
 /// An identifier of the current task, to recognise a transition started by this task.
@@ -98,7 +126,7 @@ impl TaskId {
 pub(crate) struct MemoryNotifier<T: MemoryCallback> {
     data: T,
     #[pin]
-    nb: Opaque<ffi::notifier_block>,
+    nb: Opaque<kernel::bindings::notifier_block>,
     #[pin]
     _pin: PhantomPinned,
 }
@@ -114,15 +142,15 @@ impl<T: MemoryCallback> MemoryNotifier<T> {
     pub(crate) fn new(data: T) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             data,
-            nb <- Opaque::try_ffi_init(|nb: *mut ffi::notifier_block| {
+            nb <- Opaque::try_ffi_init(|nb: *mut kernel::bindings::notifier_block| {
                 // SAFETY: `nb` is valid for writes; it is pinned, and unregistered in `drop`.
                 unsafe {
-                    nb.write(ffi::notifier_block {
+                    nb.write(kernel::bindings::notifier_block {
                         notifier_call: Some(Self::call),
                         next: core::ptr::null_mut(),
                         priority: 0,
                     });
-                    kernel::error::to_result(ffi::register_memory_notifier(nb))
+                    kernel::error::to_result(bindings::register_memory_notifier(nb))
                 }
             }),
             _pin: PhantomPinned,
@@ -141,24 +169,32 @@ impl<T: MemoryCallback> MemoryNotifier<T> {
     /// Called by the memory notifier chain with `nb` registered by `new` (so embedded in a live
     /// `Self`) and `arg` a `struct memory_notify`.
     unsafe extern "C" fn call(
-        nb: *mut ffi::notifier_block,
+        nb: *mut kernel::bindings::notifier_block,
         action: c_ulong,
         arg: *mut c_void,
     ) -> c_int {
         // SAFETY: `nb` is the `nb` field of a pinned `Self` that outlives its registration
         // (type invariant); `Opaque` is transparent.
-        let this = unsafe { &*container_of!(nb.cast::<Opaque<ffi::notifier_block>>(), Self, nb) };
+        let this = unsafe {
+            &*container_of!(
+                nb.cast::<Opaque<kernel::bindings::notifier_block>>(),
+                Self,
+                nb
+            )
+        };
         // SAFETY: The memory notifier chain passes a `struct memory_notify`.
-        let mn = unsafe { &*arg.cast::<ffi::memory_notify>() };
+        let mn = unsafe { &*arg.cast::<bindings::memory_notify>() };
         if mn.nr_pages == 0 {
             return Verdict::Done.to_raw();
         }
         let event = match u32::try_from(action) {
-            Ok(ffi::memory_block_state_MEM_GOING_ONLINE) => BlockEvent::GoingOnline,
-            Ok(ffi::memory_block_state_MEM_GOING_OFFLINE) => BlockEvent::GoingOffline,
-            Ok(ffi::memory_block_state_MEM_ONLINE) => BlockEvent::Online(online_zone(mn.start_pfn)),
-            Ok(ffi::memory_block_state_MEM_OFFLINE) => BlockEvent::Offline,
-            _ => BlockEvent::Other,
+            Ok(bindings::memory_block_state_MEM_GOING_ONLINE) => BlockEvent::GoingOnline,
+            Ok(bindings::memory_block_state_MEM_GOING_OFFLINE) => BlockEvent::GoingOffline,
+            Ok(bindings::memory_block_state_MEM_ONLINE) => {
+                BlockEvent::Online(online_zone(mn.start_pfn))
+            }
+            Ok(bindings::memory_block_state_MEM_OFFLINE) => BlockEvent::Offline,
+            _ => BlockEvent::Cancel,
         };
         let shift = kernel::page::PAGE_SHIFT;
         let start = (mn.start_pfn as u64) << shift;
@@ -178,8 +214,8 @@ impl<T: MemoryCallback> MemoryNotifier<T> {
 fn online_zone(pfn: c_ulong) -> Zone {
     // SAFETY: The helper accepts any pfn; it only dereferences the memmap of an online one,
     // which the memory hotplug lock held by our caller keeps alive.
-    let idx = unsafe { ffi::kmem_glue_online_pfn_zone_idx(pfn) };
-    crate::mhp::zone_from_idx(idx)
+    let idx = unsafe { bindings::kmem_glue_online_pfn_zone_idx(pfn) };
+    Zone::from_idx(idx)
 }
 
 #[pinned_drop]
@@ -187,6 +223,6 @@ impl<T: MemoryCallback> PinnedDrop for MemoryNotifier<T> {
     fn drop(self: Pin<&mut Self>) {
         // SAFETY: By the type invariant `nb` is registered; after this returns no callback
         // runs any more (the chain's rwsem waits for running ones).
-        unsafe { ffi::unregister_memory_notifier(self.nb.get()) };
+        unsafe { bindings::unregister_memory_notifier(self.nb.get()) };
     }
 }

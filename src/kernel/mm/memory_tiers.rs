@@ -7,7 +7,7 @@
 //!
 //! C header: [`include/linux/memory-tiers.h`](srctree/include/linux/memory-tiers.h)
 
-use crate::ffi;
+use crate::kernel_ext::bindings;
 use core::{
     cell::Cell,
     ptr::NonNull, //
@@ -25,11 +25,11 @@ use kernel::{
 
 /// Default abstract distance of a kmem node whose platform driver gave none
 /// (`MEMTIER_DEFAULT_DAX_ADISTANCE`).
-pub(crate) const DEFAULT_DAX_ADISTANCE: c_int = ffi::MEMTIER_ADISTANCE_DRAM * 5;
+pub(crate) const DEFAULT_DAX_ADISTANCE: c_int = bindings::MEMTIER_ADISTANCE_DRAM * 5;
 
 /// The head of the module's list of memory types, initialised on first use under the lock.
 struct TypeList {
-    head: Opaque<ffi::list_head>,
+    head: Opaque<kernel::bindings::list_head>,
     initialised: Cell<bool>,
 }
 
@@ -47,10 +47,10 @@ impl TypeList {
     /// The list head, initialised if it was not yet. The static never moves.
     ///
     /// Callers hold `TYPES`' lock, which serialises the check and the initialisation.
-    fn head(&self) -> *mut ffi::list_head {
+    fn head(&self) -> *mut kernel::bindings::list_head {
         if !self.initialised.get() {
             // SAFETY: `head` is valid for writes and not yet linked anywhere.
-            unsafe { ffi::INIT_LIST_HEAD(self.head.get()) };
+            unsafe { kernel::bindings::INIT_LIST_HEAD(self.head.get()) };
             self.initialised.set(true);
         }
         self.head.get()
@@ -88,7 +88,7 @@ impl Drop for TypeCache {
         let head = list.head();
         // SAFETY: `head` is an initialised list of types from `mt_find_alloc_memory_type()`,
         // protected by the lock we hold.
-        unsafe { ffi::mt_put_memory_types(head) };
+        unsafe { bindings::mt_put_memory_types(head) };
     }
 }
 
@@ -99,7 +99,7 @@ impl Drop for TypeCache {
 /// `mtype` is a memory type from the cache, attached to `node`.
 pub(crate) struct NodeMemoryType {
     node: c_int,
-    mtype: NonNull<ffi::memory_dev_type>,
+    mtype: NonNull<bindings::memory_dev_type>,
 }
 
 // SAFETY: The memory-tier calls take `memory_tier_lock` themselves.
@@ -118,17 +118,17 @@ impl NodeMemoryType {
         let mut adist = DEFAULT_DAX_ADISTANCE;
         // SAFETY: `adist` is valid for writes; the function only updates it when a platform
         // driver knows better, its return value only says whether it did.
-        unsafe { ffi::mt_calc_adistance(node, &mut adist) };
+        unsafe { bindings::mt_calc_adistance(node, &mut adist) };
         let mtype = {
             let list = TYPES.lock();
             let head = list.head();
             // SAFETY: `head` is an initialised list protected by the lock we hold.
-            from_err_ptr(unsafe { ffi::mt_find_alloc_memory_type(adist, head) })?
+            from_err_ptr(unsafe { bindings::mt_find_alloc_memory_type(adist, head) })?
         };
         let mtype = NonNull::new(mtype).ok_or(ENOMEM)?;
         // SAFETY: `node` is a valid node id (checked by the caller, `node >= 0`) and `mtype` a
         // live memory type held by the cache.
-        unsafe { ffi::init_node_memory_type(node, mtype.as_ptr()) };
+        unsafe { bindings::init_node_memory_type(node, mtype.as_ptr()) };
         // INVARIANT: `mtype` was just attached to `node`.
         Ok(Self { node, mtype })
     }
@@ -137,7 +137,7 @@ impl NodeMemoryType {
     pub(crate) fn clear(self) {
         let this = core::mem::ManuallyDrop::new(self);
         // SAFETY: By the type invariant `node` has a memory type attached by us.
-        unsafe { ffi::clear_node_memory_type(this.node, core::ptr::null_mut()) };
+        unsafe { bindings::clear_node_memory_type(this.node, core::ptr::null_mut()) };
     }
 
     /// Keeps the association forever: memory blocks left on the node may still be onlined.
@@ -149,6 +149,6 @@ impl NodeMemoryType {
 impl Drop for NodeMemoryType {
     fn drop(&mut self) {
         // SAFETY: By the type invariant `mtype` is attached to `node`.
-        unsafe { ffi::clear_node_memory_type(self.node, self.mtype.as_ptr()) };
+        unsafe { bindings::clear_node_memory_type(self.node, self.mtype.as_ptr()) };
     }
 }

@@ -186,7 +186,7 @@ const fn this_module() -> *mut bindings::module {
 /// Implements [`ParamEnum`] for an enum with `ALL`, `as_str()` and `parse()`.
 macro_rules! impl_param_enum {
     ($ty:ty) => {
-        impl $crate::param::ParamEnum for $ty {
+        impl $crate::kernel_ext::module_param::ParamEnum for $ty {
             const ALL: &'static [Self] = &<$ty>::ALL;
 
             fn name(self) -> &'static str {
@@ -214,18 +214,20 @@ pub(crate) const fn byte_array<const N: usize>(s: &str) -> [u8; N] {
     a
 }
 
-/// Places one `.modinfo` string (`field=value`, prefixed by `kmem.` when built in), as the
+/// Places one `.modinfo` string (`field=value`, prefixed by `<module>.` when built in), as the
 /// `module!` macro and C's `MODULE_INFO()` do.
 macro_rules! modinfo {
-    ($field:literal, $value:expr) => {
+    ($module:literal, $field:literal, $value:expr) => {
         const _: () = {
             #[cfg(MODULE)]
             const S: &str = concat!($field, "=", $value, "\0");
             #[cfg(not(MODULE))]
-            const S: &str = concat!("kmem.", $field, "=", $value, "\0");
+            const S: &str = concat!($module, ".", $field, "=", $value, "\0");
+            // `link_section` counts as unsafe code: the section's consumer trusts its contents.
+            #[allow(unsafe_code)]
             #[link_section = ".modinfo"]
             #[used(compiler)]
-            static INFO: [u8; S.len()] = $crate::param::byte_array(S);
+            static INFO: [u8; S.len()] = $crate::kernel_ext::module_param::byte_array(S);
         };
     };
 }
@@ -234,29 +236,35 @@ pub(crate) use modinfo;
 /// Declares a runtime-writable module parameter backed by a [`ParamEnum`] type, with its
 /// description for `modinfo -p` (C's `module_param_cb()` and `MODULE_PARM_DESC()`).
 ///
+/// `$module` is the module's name (`KBUILD_MODNAME`), the prefix of the parameter's name when
+/// the code is built in.
+///
 /// ```ignore
-/// module_param_enum!(GUARD: GuardMode = 1, "guard", 0o644, "which blocks are guarded");
+/// module_param_enum!("kmem", GUARD: GuardMode = 1, "guard", 0o644, "which blocks are guarded");
 /// ```
 macro_rules! module_param_enum {
-    ($name:ident: $ty:ty = $default:expr, $pname:literal, $perm:expr, $desc:literal) => {
-        pub(crate) static $name: $crate::param::EnumParam<$ty> =
-            $crate::param::EnumParam::new($default);
+    ($module:literal, $name:ident: $ty:ty = $default:expr, $pname:literal, $perm:expr,
+     $desc:literal) => {
+        pub(crate) static $name: $crate::kernel_ext::module_param::EnumParam<$ty> =
+            $crate::kernel_ext::module_param::EnumParam::new($default);
 
         const _: () = {
-            static OPS: ::kernel::bindings::kernel_param_ops = $crate::param::EnumParam::<$ty>::OPS;
-            // Built in, the name carries the module prefix (C's `MODULE_PARAM_PREFIX`):
-            // `kmem.guard` on the command line and in /sys/module/kmem/parameters/guard.
+            static OPS: ::kernel::bindings::kernel_param_ops =
+                $crate::kernel_ext::module_param::EnumParam::<$ty>::OPS;
+            // Built in, the name carries the module prefix (C's `MODULE_PARAM_PREFIX`): for
+            // example `kmem.guard` on the command line and in /sys/module/kmem/parameters/guard.
             #[cfg(MODULE)]
             const NAME: &::kernel::str::CStr = ::kernel::c_str!($pname);
             #[cfg(not(MODULE))]
-            const NAME: &::kernel::str::CStr = ::kernel::c_str!(concat!("kmem.", $pname));
+            const NAME: &::kernel::str::CStr = ::kernel::c_str!(concat!($module, ".", $pname));
+            #[allow(unsafe_code)]
             #[link_section = "__param"]
             #[used(compiler)]
-            static PARAM: $crate::param::KernelParam =
-                $crate::param::KernelParam::new(NAME, $perm, &$name, &OPS);
+            static PARAM: $crate::kernel_ext::module_param::KernelParam =
+                $crate::kernel_ext::module_param::KernelParam::new(NAME, $perm, &$name, &OPS);
         };
-        $crate::param::modinfo!("parmtype", concat!($pname, ":charp"));
-        $crate::param::modinfo!("parm", concat!($pname, ":", $desc));
+        $crate::kernel_ext::module_param::modinfo!($module, "parmtype", concat!($pname, ":charp"));
+        $crate::kernel_ext::module_param::modinfo!($module, "parm", concat!($pname, ":", $desc));
     };
 }
 pub(crate) use module_param_enum;

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Raw bindings to the private dax bus API and to the memory-block, memory-group and memory-tier
-//! API, generated at build time by the module-local bindgen step in `Kbuild`.
+//! Raw bindings to what `rust/bindings` of Linux 7.3 lacks: the private dax bus API, the
+//! memory-block, memory-group and memory-tier API, and the driver's C helpers (`glue.c`),
+//! generated at build time by the module-local bindgen step in `Kbuild`.
 //!
-//! Only the abstraction modules (`dax`, `sysfs`, `mhp`, `memtier`) use this module. Everything
-//! that the generated code refers to but does not define (`device`, `range`, `list_head`, ...)
-//! resolves to [`kernel::bindings`] through the glob import below.
+//! Only the abstractions under `src/kernel/` use this module, and only for those items: what
+//! the kernel crate already binds is written `kernel::bindings::...` where it is used. So every
+//! `bindings::` name in the abstractions is one that an upstream series adds to
+//! `rust/bindings/bindings_helper.h` (or, for `kmem_glue_*`, to `rust/helpers/`). Everything
+//! the generated code refers to but does not define (`device`, `range`, `list_head`, ...)
+//! resolves to [`kernel::bindings`] through the glob import inside `generated`.
 //!
 //! C headers: [`drivers/dax/bus.h`](srctree/drivers/dax/bus.h),
 //! [`drivers/dax/dax-private.h`](srctree/drivers/dax/dax-private.h),
@@ -37,4 +41,3 @@ mod generated {
 }
 
 pub(crate) use generated::*;
-pub(crate) use kernel::bindings::*;
