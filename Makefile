@@ -9,6 +9,10 @@
 #   make check           install, build, run every test (KUnit + guest); ends "N passed, N failed"
 #   make demo            boot a guest and show the device's life, step by step
 #   make check-debug     every guest suite on the debug kernel (KASAN, kmemleak, ...)
+#   make check-intree    the upstream series built in tree (=m, =y, MEMORY_HOTREMOVE=n), parity
+#   make series          the upstream patch series in build/series (git format-patch)
+#   make series-bisect   build the series after every patch (in tree, =m, CLIPPY=1)
+#   make series-kunit    the KUnit suites the canonical way: kunit.py run on the patched tree
 #   make bench           Rust vs C timings; results in Documentation/bench/
 #   make install         install kmem.ko under /lib/modules/<release>/updates (INSTALL_MOD_PATH
 #                        and KDIR honoured) with a depmod override, and run depmod
@@ -32,6 +36,7 @@ KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=1 \
 export PATH := /usr/lib/llvm-19/bin:$(PATH)
 
 .PHONY: all modules modules-debug install setup kernel kernel-debug check check-debug check-intree demo bench \
+	series series-bisect series-kunit \
 	rustfmt rustfmtcheck clean
 
 # The same sources built against the debug kernel (KASAN, kmemleak, ...), in a
@@ -84,6 +89,16 @@ check-intree:
 	$(SCRIPTS)/intree.sh
 	$(SCRIPTS)/intree.sh --builtin
 	$(SCRIPTS)/intree.sh --no-hotremove
+
+# The upstream series, generated from this tree into build/series (git format-patch).
+series: setup
+	python3 $(SCRIPTS)/series.py $(shell . $(SCRIPTS)/lib.sh; echo $$KSRC) $(CURDIR)/build/series
+
+series-bisect:
+	$(SCRIPTS)/series-bisect.sh
+
+series-kunit:
+	$(SCRIPTS)/series-kunit.sh
 
 demo:
 	$(SCRIPTS)/demo.sh

@@ -29,7 +29,13 @@ skipped() { SKIP=$((SKIP + 1)); echo "SKIP: $*"; }
 gate() {
 	local name=$1 log=$LOGDIR/gate-${1//[^a-zA-Z0-9]/_}.log
 	shift
-	if "$@" >"$log" 2>&1; then pass "$name"; else fail "$name (log: $log)"; tail -n 20 "$log" | sed 's/^/    /'; fi
+	if "$@" >"$log" 2>&1; then
+		pass "$name"
+	else
+		fail "$name (log: $log)"
+		tail -n 20 "$log" | sed 's/^/    /'
+		return 1
+	fi
 }
 finish() {
 	echo
@@ -111,10 +117,31 @@ params_listed() {
 	done
 }
 gate "modinfo -p kmem.ko: guard, online_type and unbind, each described" params_listed
-# Kconfig allows MEMORY_HOTREMOVE=n, where the removal calls are inline stubs: the driver must
-# still build (in tree, make prepare + its directory; about 20 s warm, 1 min cold). The full
-# in-tree builds (=m and =y, each with the parity suite) are make check-intree.
-gate "in-tree build with MEMORY_HOTREMOVE=n" "$here/intree.sh" --no-hotremove
+# The upstream series (make series): generated from this tree, every patch checkpatch.pl
+# --strict clean, applied to a pristine 7.3 source and built there with DEV_DAX_KMEM_RUST=m
+# (the parity suite runs against that kmem.ko below), =y and MEMORY_HOTREMOVE=n (where the
+# removal calls are inline stubs; these two compile the kernel crate and the driver: make
+# prepare + the directory). Each build is skipped when its series and configuration are those
+# of the last successful one. The full =y build with the parity suite is make check-intree.
+series_clean() {
+	local p n=0 rc=0
+	python3 "$here/series.py" "$KSRC" "$repo/build/series" || return 1
+	for p in "$repo"/build/series/00*.patch; do
+		case "$p" in */0000-cover-letter.patch) continue ;; esac
+		n=$((n + 1))
+		"$KSRC/scripts/checkpatch.pl" --strict --quiet --no-tree "$p" || { echo "^ $p"; rc=1; }
+		grep -q '^Signed-off-by: ' "$p" || { echo "$p: no Signed-off-by"; rc=1; }
+	done
+	echo "$n patches"
+	[ "$n" -ge 8 ] || { echo "expected at least 8 patches"; rc=1; }
+	return $rc
+}
+gate "make series: the upstream series, every patch checkpatch.pl --strict clean" series_clean
+gate "the series builds in tree with MEMORY_HOTREMOVE=n" "$here/intree.sh" --no-hotremove
+gate "the series builds in tree with DEV_DAX_KMEM_RUST=y" "$here/intree.sh" --builtin --compile-only
+INTREE_OK=0
+gate "the series builds in tree with DEV_DAX_KMEM_RUST=m (kernel and modules)" \
+	"$here/intree.sh" --no-test && INTREE_OK=1
 # kernel.sh --print-dir, called from a recursive make (MAKEFLAGS with -w), prints one clean
 # path and creates nothing.
 print_dir_clean() {
@@ -312,6 +339,32 @@ for s in "${suites[@]}"; do
 		differential "${words[0]}" "${words[0]}-owned"
 	fi
 done
+
+# The in-tree kmem.ko of the upstream series (built by the gate above): the kernel's own kmem
+# is the Rust driver, and the parity suite observes exactly what the C driver observes.
+intree_differential() {
+	local c=$LOGDIR/parity-c.txt r=$LOGDIR/intree-parity-c.txt n
+	if [ -n "${KMEM_CHECK_ONLY:-}" ] && ! [[ intree-parity =~ $KMEM_CHECK_ONLY ]]; then
+		skipped "differential intree-parity (not selected by KMEM_CHECK_ONLY)"
+		return 0
+	fi
+	[ -f "$c" ] && [ -f "$r" ] || { fail "differential intree-parity: a run is missing"; return; }
+	n=$(grep -c '^obs ' "$r")
+	if diff <(grep '^obs ' "$c") <(grep '^obs ' "$r") >"$LOGDIR/intree-parity.diff" && [ "$n" -gt 0 ]; then
+		pass "differential intree-parity: the in-tree Rust kmem observed what the C driver did ($n observations)"
+	else
+		fail "differential intree-parity: $n observations, differences in $LOGDIR/intree-parity.diff"
+	fi
+}
+if [ -n "${KMEM_DEBUG:-}" ]; then
+	skipped "in-tree guest runs (not on the debug kernel: the in-tree kernel has its own config)"
+elif [ "$INTREE_OK" = 1 ]; then
+	KMEM_KBUILD=$CACHE/intree/build-m run intree-which c -- "$T/which-kmem.sh"
+	KMEM_KBUILD=$CACHE/intree/build-m run intree-parity c $OFF -- "$T/parity.sh"
+	intree_differential
+else
+	fail "in-tree guest runs: the series did not build"
+fi
 
 # The system online policy: probe and the state contract under each default online type
 # (memhp_default_state=, what distribution kernels set: Debian onlines at probe), and the

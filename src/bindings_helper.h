@@ -18,4 +18,3 @@
 /* Macros bindgen cannot evaluate, materialised as typed constants. */
 const mhp_t RUST_CONST_HELPER_MHP_NID_IS_MGID = MHP_NID_IS_MGID;
 const mhp_t RUST_CONST_HELPER_MHP_MEMMAP_ON_MEMORY = MHP_MEMMAP_ON_MEMORY;
-const int RUST_CONST_HELPER_MEMTIER_ADISTANCE_DRAM = MEMTIER_ADISTANCE_DRAM;

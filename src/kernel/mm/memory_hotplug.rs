@@ -473,8 +473,8 @@ pub(crate) fn add_memory_driver_managed(
 /// notification was seen for (adopted memory). A block offlined meanwhile may show its old zone;
 /// the memory notifier records the change.
 pub(crate) fn block_zones(range: Range, block: u64) -> Result<KVec<Option<Zone>>> {
-    let page = kernel::page::PAGE_SIZE as u64;
-    let n = usize::try_from(range.len() / block)?;
+    // `checked_div`: no division-by-zero panic path for a zero `block`.
+    let n = usize::try_from(range.len().checked_div(block).ok_or(EINVAL)?)?;
     let mut idx = KVec::with_capacity(n, GFP_KERNEL)?;
     for _ in 0..n {
         idx.push(-1, GFP_KERNEL)?;
@@ -483,9 +483,9 @@ pub(crate) fn block_zones(range: Range, block: u64) -> Result<KVec<Option<Zone>>
     // removes (the helper follows no pointer in it).
     unsafe {
         bindings::kmem_glue_block_zones(
-            (range.start / page) as c_ulong,
+            (range.start >> kernel::page::PAGE_SHIFT) as c_ulong,
             n as c_ulong,
-            (block / page) as c_ulong,
+            (block >> kernel::page::PAGE_SHIFT) as c_ulong,
             idx.as_mut_ptr(),
         )
     };

@@ -25,7 +25,7 @@ use kernel::{
 
 /// Default abstract distance of a kmem node whose platform driver gave none
 /// (`MEMTIER_DEFAULT_DAX_ADISTANCE`).
-pub(crate) const DEFAULT_DAX_ADISTANCE: c_int = bindings::MEMTIER_ADISTANCE_DRAM * 5;
+pub(crate) const DEFAULT_DAX_ADISTANCE: c_int = (bindings::MEMTIER_ADISTANCE_DRAM * 5) as c_int;
 
 /// The head of the module's list of memory types, initialised on first use under the lock.
 struct TypeList {

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make series-bisect: build the upstream series after every patch (not in make check).
+#
+# The series is applied one patch at a time to a pristine copy of the 7.3 source, and after
+# each one the tree is built with DEV_DAX_KMEM_RUST=m (the configuration of intree.sh; before
+# the driver patch the option does not exist yet and the kernel builds without it): vmlinux,
+# the modules, and with CLIPPY=1. Incremental in one build directory: about 1-3 min per patch.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+"$here/setup.sh"
+S=$CACHE/bisect/series
+T=$CACHE/bisect/linux
+OUT=$CACHE/bisect/build
+mkdir -p "$CACHE/bisect" "$OUT"
+python3 "$here/series.py" "$KSRC" "$S" >/dev/null
+rm -rf "$T"
+cp -al "$KSRC" "$T"
+for f in $(sed -n 's|^--- a/||p' "$S"/0*.patch | sort -u); do
+	cp --remove-destination "$KSRC/$f" "$T/$f"
+done
+grep -v -e '^CONFIG_DEV_DAX_KMEM=' "$here/config/kernel.config" >"$OUT/fragment.config"
+printf '# CONFIG_DEV_DAX_KMEM is not set\nCONFIG_DEV_DAX_KMEM_RUST=m\n' >>"$OUT/fragment.config"
+n=0
+for p in "$S"/0*.patch; do
+	case "$p" in */0000-cover-letter.patch) continue ;; esac
+	n=$((n + 1))
+	(cd "$T" && git apply "$p")
+	make -s -C "$T" O="$OUT" "${KMAKE_VARS[@]}" KCONFIG_ALLCONFIG="$OUT/fragment.config" allnoconfig
+	start=$(date +%s)
+	if make -C "$T" O="$OUT" "${KMAKE_VARS[@]}" -j"${KMEM_JOBS:-3}" CLIPPY=1 bzImage modules \
+		>"$OUT/build-$n.log" 2>&1; then
+		w=$(grep -cE '(^|: )warning' "$OUT/build-$n.log" || true)
+		echo "ok $n $(basename "$p") ($(($(date +%s) - start)) s, $w warnings)"
+		[ "$w" = 0 ] || grep -E '(^|: )warning' "$OUT/build-$n.log" | head -n 5
+	else
+		echo "not ok $n $(basename "$p") (log: $OUT/build-$n.log)"
+		tail -n 20 "$OUT/build-$n.log"
+		exit 1
+	fi
+done
+echo "the series builds after each of its $n patches"

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make series-kunit: the driver's KUnit suites the canonical way, on the patched tree:
+#   tools/testing/kunit/kunit.py run --arch=x86_64 --kunitconfig=drivers/dax/kmem-rs
+# (the .kunitconfig the series adds). kunit.py configures and builds its own kernel (about
+# 10-20 min cold) and runs it in QEMU; not part of make check.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+T=$("$here/intree.sh" --tree-only | tail -n 1)
+B=$CACHE/kunit/build
+mkdir -p "$B"
+cd "$T"
+python3 tools/testing/kunit/kunit.py run --arch=x86_64 --build_dir="$B" --jobs="${KMEM_JOBS:-3}" \
+	--kunitconfig=drivers/dax/kmem-rs \
+	--make_options LLVM=1 --make_options RUSTC=/usr/bin/rustc --make_options RUSTDOC=/usr/bin/rustdoc \
+	--make_options RUSTFMT=/usr/bin/rustfmt --make_options HOSTRUSTC=/usr/bin/rustc \
+	--make_options BINDGEN="$BINDGEN" --timeout=600
