@@ -45,7 +45,7 @@ FILES = {
     'src/kernel/module_param.rs': 'rust/kernel/module_param/enum_param.rs',
     'src/kernel/string_helpers.rs': 'rust/kernel/string_helpers.rs',
 }
-DRIVER = ['kmem.rs', 'driver.rs', 'state.rs', 'guard.rs', 'debugfs.rs']
+DRIVER = ['kmem.rs', 'driver.rs', 'hotplug.rs', 'state.rs', 'guard.rs', 'debugfs.rs']
 
 
 def sh(*args, **kw):
@@ -161,9 +161,10 @@ def split_use_trees(text):
 def to_driver(text):
     text = split_use_trees(text)
     text = re.sub(r'#\[allow\(unsafe_code\)\]\n#\[path = "kernel/mod.rs"\]\nmod kernel_ext;\n', '', text)
-    text = text.replace('[`kernel_ext`] (`src/kernel/`, laid out as `rust/kernel/` upstream)',
-                        'the `kernel` crate')
+    text = text.replace('the abstractions in [`kernel_ext`] (`src/kernel/`, laid out as `rust/kernel/` upstream),\n//! which never import the driver',
+                        'the abstractions of the `kernel` crate')
     text = text.replace('the abstractions in [`crate::kernel_ext`]', 'the abstractions of the `kernel` crate')
+    text = text.replace('through the abstractions in [`crate::kernel_ext`]', 'through the abstractions of the `kernel`\n//! crate')
     return text
 
 
@@ -209,7 +210,7 @@ def realign(text):
     out, lines, k = [], text.split('\n'), 0
     while k < len(lines):
         line = lines[k]
-        if not (re.match(r'^(__rust_helper |int |void |struct resource \*)\w*rust_helper_', line) and
+        if not (re.match(r'^(__rust_helper )?(int |void |struct resource \*)rust_helper_', line) and
                 '(' in line):
             out.append(line)
             k += 1

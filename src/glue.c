@@ -1,32 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * C helpers for the Rust kmem driver (see glue.h), plus compile-time checks
- * of every layout and value assumption the Rust side makes about the
- * private dax headers.
+ * C helpers for the Rust kmem driver (see glue.h): what Rust cannot call
+ * (static inline functions, stubs without MEMORY_HOTREMOVE) and the steps
+ * that need the kernel's own types under its locks.
  */
-#include <linux/mm.h>	/* first: dax-private.h is not self-contained */
-#include <linux/build_bug.h>
 #include <linux/ioport.h>
 #include <linux/kmemleak.h>
 #include <linux/memory.h>
 #include <linux/memory_hotplug.h>
+#include <linux/mm.h>
 #include <linux/sched/signal.h>
-#include <linux/stddef.h>
 #include <linux/string.h>
 #include <linux/timer.h>
-#include "dax-private.h"
-#include "bus.h"
 #include "glue.h"
-
-/* src/mhp.rs maps OnlineType to these values one to one. */
-static_assert(MMOP_OFFLINE == 0);
-static_assert(MMOP_ONLINE == 1);
-static_assert(MMOP_ONLINE_KERNEL == 2);
-static_assert(MMOP_ONLINE_MOVABLE == 3);
-/* src/dax.rs registers the driver with this type. */
-static_assert(DAXDRV_KMEM_TYPE == 0);
-/* src/state.rs represents "unplugged" as a separate state. */
-static_assert(DAX_KMEM_UNPLUGGED < MMOP_OFFLINE);
 
 int kmem_glue_online_pfn_zone_idx(unsigned long pfn)
 {

@@ -6,9 +6,9 @@
 //! adds their ranges as driver-managed "System RAM (kmem)", and exposes
 //! `/sys/bus/dax/devices/daxX.Y/state` (see `Documentation/`).
 //!
-//! Layers: the driver ([`driver`], [`state`], [`guard`], [`debugfs`]) imports the abstractions
-//! in [`kernel_ext`] (`src/kernel/`, laid out as `rust/kernel/` upstream), which never import
-//! the driver; only the abstractions contain `unsafe` code.
+//! Layers: the driver ([`driver`], [`hotplug`], [`state`], [`guard`], [`debugfs`]) imports
+//! the abstractions in [`kernel_ext`] (`src/kernel/`, laid out as `rust/kernel/` upstream),
+//! which never import the driver; only the abstractions contain `unsafe` code.
 
 #![deny(unsafe_code)]
 
@@ -16,6 +16,7 @@
 mod debugfs;
 mod driver;
 mod guard;
+mod hotplug;
 #[allow(unsafe_code)]
 #[path = "kernel/mod.rs"]
 mod kernel_ext;

@@ -10,7 +10,6 @@
 
 use core::marker::PhantomData;
 use kernel::{
-    bindings,
     prelude::*,
     sync::atomic::{
         Atomic,
@@ -63,7 +62,10 @@ impl<T: ParamEnum> EnumParam<T> {
     ///
     /// Called by the module-parameter code with `kp` from [`module_param_enum!`], whose `arg`
     /// points to a static `EnumParam<T>`, and `val` NULL or a NUL-terminated string.
-    unsafe extern "C" fn set_cb(val: *const c_char, kp: *const bindings::kernel_param) -> c_int {
+    unsafe extern "C" fn set_cb(
+        val: *const c_char,
+        kp: *const kernel::bindings::kernel_param,
+    ) -> c_int {
         if val.is_null() {
             return EINVAL.to_errno();
         }
@@ -92,7 +94,10 @@ impl<T: ParamEnum> EnumParam<T> {
     /// # Safety
     ///
     /// As for `set_cb`; `buf` is a page-sized buffer.
-    unsafe extern "C" fn get_cb(buf: *mut c_char, kp: *const bindings::kernel_param) -> c_int {
+    unsafe extern "C" fn get_cb(
+        buf: *mut c_char,
+        kp: *const kernel::bindings::kernel_param,
+    ) -> c_int {
         // SAFETY: As in `set_cb`.
         let this = unsafe { &*(*kp).__bindgen_anon_1.arg.cast::<Self>() };
         let name = this.get().name().as_bytes();
@@ -107,7 +112,7 @@ impl<T: ParamEnum> EnumParam<T> {
     }
 
     /// The operations for this parameter type.
-    pub(crate) const OPS: bindings::kernel_param_ops = bindings::kernel_param_ops {
+    pub(crate) const OPS: kernel::bindings::kernel_param_ops = kernel::bindings::kernel_param_ops {
         flags: 0,
         set: Some(Self::set_cb),
         get: Some(Self::get_cb),
@@ -137,7 +142,7 @@ impl<I: Iterator<Item = &'static str> + Clone> kernel::fmt::Display for NameList
 
 /// A `struct kernel_param` placed in the module's `__param` section.
 #[repr(transparent)]
-pub(crate) struct KernelParam(bindings::kernel_param);
+pub(crate) struct KernelParam(kernel::bindings::kernel_param);
 
 // SAFETY: The parameter is only read by the module-parameter code; its value lives behind
 // `arg` in an atomic.
@@ -149,20 +154,20 @@ impl KernelParam {
         name: &'static CStr,
         perm: u16,
         param: &'static EnumParam<T>,
-        ops: &'static bindings::kernel_param_ops,
+        ops: &'static kernel::bindings::kernel_param_ops,
     ) -> Self {
         assert!(
             perm & 0o002 == 0,
             "world-writable parameters are refused by the kernel"
         );
-        Self(bindings::kernel_param {
+        Self(kernel::bindings::kernel_param {
             name: kernel::str::as_char_ptr_in_const_context(name),
             mod_: this_module(),
             ops,
             perm,
             level: -1,
             flags: 0,
-            __bindgen_anon_1: bindings::kernel_param__bindgen_ty_1 {
+            __bindgen_anon_1: kernel::bindings::kernel_param__bindgen_ty_1 {
                 arg: param.as_arg(),
             },
         })
@@ -170,12 +175,12 @@ impl KernelParam {
 }
 
 /// The `mod` of a parameter: `THIS_MODULE`, which is NULL when the driver is built in.
-const fn this_module() -> *mut bindings::module {
+const fn this_module() -> *mut kernel::bindings::module {
     #[cfg(MODULE)]
     {
         // `__this_module` is set up by the module loader and lives as long as the module,
         // which is as long as its parameters; only its address is taken here.
-        (&raw const bindings::__this_module).cast_mut()
+        (&raw const kernel::bindings::__this_module).cast_mut()
     }
     #[cfg(not(MODULE))]
     {

@@ -5,7 +5,6 @@
 //! C header: [`include/linux/string_helpers.h`](srctree/include/linux/string_helpers.h)
 
 use kernel::{
-    bindings,
     prelude::*, //
 };
 
@@ -19,10 +18,10 @@ impl SizeString {
         // SAFETY: `buf` is valid for writes of its length; `string_get_size()` always
         // NUL-terminates within it.
         unsafe {
-            bindings::string_get_size(
+            kernel::bindings::string_get_size(
                 bytes,
                 1,
-                bindings::string_size_units_STRING_UNITS_2,
+                kernel::bindings::string_size_units_STRING_UNITS_2,
                 buf.as_mut_ptr().cast(),
                 buf.len() as c_int,
             )

@@ -15,7 +15,6 @@
 
 use core::marker::PhantomData;
 use kernel::{
-    bindings,
     device,
     error::VTABLE_DEFAULT_ERROR,
     prelude::*,
@@ -50,7 +49,7 @@ pub(crate) trait AttributeOperations {
 /// stores a `Pin<KBox<O::Data>>` as drvdata before the group is created.
 #[repr(transparent)]
 pub(crate) struct Attribute<O> {
-    attr: Opaque<bindings::device_attribute>,
+    attr: Opaque<kernel::bindings::device_attribute>,
     _ops: PhantomData<O>,
 }
 
@@ -63,7 +62,7 @@ impl<O: AttributeOperations> Attribute<O> {
 
     /// Creates the attribute `name`. It can only be listed in an [`AttributeList<O::Data, N>`].
     pub(crate) const fn new(name: &'static CStr) -> Self {
-        let mut a: bindings::device_attribute = pin_init::zeroed();
+        let mut a: kernel::bindings::device_attribute = pin_init::zeroed();
         a.attr.name = kernel::str::as_char_ptr_in_const_context(name);
         a.attr.mode = Self::MODE;
         // Field assignment works whether `__SYSFS_FUNCTION_ALTERNATIVE` produced a union
@@ -83,8 +82,8 @@ impl<O: AttributeOperations> Attribute<O> {
     /// Called by sysfs with a device whose drvdata is a `Pin<KBox<O::Data>>` (type invariant)
     /// and a page buffer.
     unsafe extern "C" fn show(
-        dev: *mut bindings::device,
-        _attr: *mut bindings::device_attribute,
+        dev: *mut kernel::bindings::device,
+        _attr: *mut kernel::bindings::device_attribute,
         buf: *mut c_char,
     ) -> isize {
         // SAFETY: sysfs passes a live `struct device`; by the type invariant it is bound for the
@@ -108,8 +107,8 @@ impl<O: AttributeOperations> Attribute<O> {
     ///
     /// As for `show`, with `count` readable bytes at `buf`.
     unsafe extern "C" fn store(
-        dev: *mut bindings::device,
-        _attr: *mut bindings::device_attribute,
+        dev: *mut kernel::bindings::device,
+        _attr: *mut kernel::bindings::device_attribute,
         buf: *const c_char,
         count: usize,
     ) -> isize {
@@ -133,7 +132,7 @@ impl<O: AttributeOperations> Attribute<O> {
 }
 
 /// A pointer to an attribute that reads data of type `T`, for an [`AttributeList<T, N>`].
-pub(crate) struct AttrPtr<T: ?Sized>(*mut bindings::attribute, PhantomData<fn(&T)>);
+pub(crate) struct AttrPtr<T: ?Sized>(*mut kernel::bindings::attribute, PhantomData<fn(&T)>);
 
 impl<T: ?Sized> Clone for AttrPtr<T> {
     fn clone(&self) -> Self {
@@ -150,8 +149,8 @@ impl<T: ?Sized> Copy for AttrPtr<T> {}
 /// is an [`Attribute<O>`] with `O::Data == T`.
 #[repr(C)]
 pub(crate) struct AttributeList<T: ?Sized, const N: usize> {
-    attrs: [*mut bindings::attribute; N],
-    null: *mut bindings::attribute,
+    attrs: [*mut kernel::bindings::attribute; N],
+    null: *mut kernel::bindings::attribute,
     _data: PhantomData<fn(&T)>,
 }
 
@@ -184,7 +183,10 @@ impl<T: ?Sized, const N: usize> AttributeList<T, N> {
 ///
 /// Every attribute in the group reads `T` (it is built from an [`AttributeList<T, N>`]).
 #[repr(transparent)]
-pub(crate) struct AttributeGroup<T: ?Sized>(Opaque<bindings::attribute_group>, PhantomData<fn(&T)>);
+pub(crate) struct AttributeGroup<T: ?Sized>(
+    Opaque<kernel::bindings::attribute_group>,
+    PhantomData<fn(&T)>,
+);
 
 // SAFETY: Never mutated after construction; C only reads it.
 unsafe impl<T: ?Sized> Sync for AttributeGroup<T> {}
@@ -192,7 +194,7 @@ unsafe impl<T: ?Sized> Sync for AttributeGroup<T> {}
 impl<T: ?Sized> AttributeGroup<T> {
     /// Creates a group around `list`.
     pub(crate) const fn new<const N: usize>(list: &'static AttributeList<T, N>) -> Self {
-        let mut g: bindings::attribute_group = pin_init::zeroed();
+        let mut g: kernel::bindings::attribute_group = pin_init::zeroed();
         // CAST: `AttributeList` starts with its NULL-terminated pointer array (`repr(C)`).
         g.__bindgen_anon_2.attrs = core::ptr::from_ref(list).cast_mut().cast();
         Self(Opaque::new(g), PhantomData)
@@ -201,7 +203,7 @@ impl<T: ?Sized> AttributeGroup<T> {
 
 /// The `dev_groups` of a driver whose driver data is `T`: a NULL-terminated array of groups.
 pub(crate) struct AttributeGroups<T: ?Sized>(
-    [*const bindings::attribute_group; 2],
+    [*const kernel::bindings::attribute_group; 2],
     PhantomData<fn(&T)>,
 );
 
@@ -221,7 +223,7 @@ impl<T: ?Sized> AttributeGroups<T> {
     /// `drv` is the `struct device_driver` of a driver that is not registered yet, whose bus
     /// adapter stores a `Pin<KBox<T>>` as drvdata of every device it binds, before the driver
     /// core creates the groups.
-    pub(crate) unsafe fn attach(&'static self, drv: *mut bindings::device_driver) {
+    pub(crate) unsafe fn attach(&'static self, drv: *mut kernel::bindings::device_driver) {
         // SAFETY: `drv` is valid and not yet visible to the driver core (caller's guarantee).
         unsafe { (*drv).dev_groups = self.0.as_ptr().cast_mut() };
     }
