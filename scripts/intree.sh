@@ -50,7 +50,7 @@ else
 	cp -al "$KSRC" "$T"
 	# The files the series changes become real copies (git apply would write through the links).
 	for f in $(sed -n 's|^--- a/||p' $patches | sort -u); do
-		cp --remove-destination "$KSRC/$f" "$T/$f"
+		[ ! -e "$KSRC/$f" ] || cp --remove-destination "$KSRC/$f" "$T/$f"
 	done
 	for p in $patches; do
 		(cd "$T" && git apply --whitespace=error-all "$p") || die "$(basename "$p") does not apply to 7.3"

@@ -19,7 +19,7 @@ python3 "$here/series.py" "$KSRC" "$S" >/dev/null
 rm -rf "$T"
 cp -al "$KSRC" "$T"
 for f in $(sed -n 's|^--- a/||p' "$S"/0*.patch | sort -u); do
-	cp --remove-destination "$KSRC/$f" "$T/$f"
+	[ ! -e "$KSRC/$f" ] || cp --remove-destination "$KSRC/$f" "$T/$f"
 done
 grep -v -e '^CONFIG_DEV_DAX_KMEM=' "$here/config/kernel.config" >"$OUT/fragment.config"
 printf '# CONFIG_DEV_DAX_KMEM is not set\nCONFIG_DEV_DAX_KMEM_RUST=m\n' >>"$OUT/fragment.config"

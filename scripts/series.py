@@ -27,7 +27,7 @@ import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KSRC = sys.argv[1]
-OUT = sys.argv[2]
+OUT = os.path.abspath(sys.argv[2])
 WORK = OUT + '.git'
 AUTHOR = 'kmem-rs developers <kmem-rs@lists.example.org>'
 SOB = 'Signed-off-by: ' + AUTHOR
@@ -45,7 +45,6 @@ FILES = {
     'src/kernel/module_param.rs': 'rust/kernel/module_param/enum_param.rs',
     'src/kernel/string_helpers.rs': 'rust/kernel/string_helpers.rs',
 }
-DRIVER = ['kmem.rs', 'driver.rs', 'hotplug.rs', 'state.rs', 'guard.rs', 'debugfs.rs']
 
 
 def sh(*args, **kw):
@@ -158,8 +157,108 @@ def split_use_trees(text):
     return text
 
 
-def to_driver(text):
+FEATURES = ('policy', 'guard', 'debugfs')
+
+
+def select_features(text, enabled):
+    """The source as it reads with only the `enabled` features (policy: the online_type and
+    unbind parameters; guard; debugfs). `// series(+F)` ... `// series(end)` delimit lines of
+    feature F; `// series(-F) CODE` is a line of code for when F is absent."""
+    out, stack = [], []
+    for line in text.split('\n'):
+        st = line.strip()
+        m = re.match(r'^// series\(\+(\w+)\)$', st)
+        if m:
+            assert m.group(1) in FEATURES, st
+            stack.append(m.group(1) in enabled)
+            continue
+        if st == '// series(end)':
+            stack.pop()
+            continue
+        m = re.match(r'^// series\(-(\w+)\) (.*)$', st)
+        if m:
+            assert m.group(1) in FEATURES, st
+            if all(stack) and m.group(1) not in enabled:
+                out.append(line[:len(line) - len(line.lstrip())] + m.group(2))
+            continue
+        if all(stack):
+            out.append(line)
+    assert not stack, 'unbalanced series markers'
+    return '\n'.join(out)
+
+
+def leaves(tree, prefix=()):
+    """The leaf paths of a use tree: ('a', 'b', 'c as d'), ..."""
+    out = []
+    for it in top_items(tree):
+        m = re.match(r'^(.*?)\{(.*)\}$', it, flags=re.S)
+        if m:
+            head = tuple(x for x in m.group(1).split('::') if x)
+            out += leaves(m.group(2), prefix + head)
+        else:
+            out.append(prefix + tuple(it.split('::')))
+    return out
+
+
+def render_trie(paths):
+    trie = {}
+    for p in paths:
+        node = trie
+        for seg in p[:-1]:
+            node = node.setdefault(seg, {})
+        node[p[-1]] = None
+
+    def items(node):
+        out = []
+        for k in node:
+            if node[k] is None:
+                out.append(k)
+            else:
+                sub = items(node[k])
+                out.append(k + '::' + ('{' + ', '.join(sub) + '}' if len(sub) > 1 else sub[0]))
+        return out
+    return items(trie)
+
+
+def code_names(text):
+    """The identifiers that the code (not the use statements, not the comments) mentions."""
+    code = re.sub(r'^use [^;]*;\n', '', text, flags=re.M | re.S)
+    code = re.sub(r'//[^\n]*', '', code)
+    return set(re.findall(r'\b\w+\b', code))
+
+
+def drop_unused_imports(text, full):
+    """Drops the imported names that the code of the complete driver (`full`) mentions but this
+    version (after select_features) no longer does; anything else (traits, globs) stays."""
+    have, had = code_names(text), code_names(full)
+
+    def used(leaf):
+        last = leaf[-1]
+        if last == '*':
+            return True
+        name = last.split(' as ')[-1] if ' as ' in last else (leaf[-2] if last == 'self' else last)
+        return name in have or name not in had
+
+    def fix(m):
+        root, tree = m.group(1), m.group(2)
+        paths = [p for p in leaves(tree) if used(p)]
+        if not paths:
+            return ''
+        its = render_trie(paths)
+        body = '{' + render(its) + '}' if len(its) > 1 else render(its)
+        return 'use ' + root + '::' + body + ';\n'
+
+    text = re.sub(r'^use (\w+)::\{(.*?)\};\n', fix, text, flags=re.M | re.S)
+    return re.sub(r'^use (\w+)::([^{;]*);\n',
+                  lambda m: m.group(0) if used(tuple(m.group(2).split('::'))) else '', text,
+                  flags=re.M)
+
+
+def to_driver(text, enabled=FEATURES):
+    full = split_use_trees(select_features(text, FEATURES))
+    text = select_features(text, enabled)
     text = split_use_trees(text)
+    text = drop_unused_imports(text, full)
     text = re.sub(r'#\[allow\(unsafe_code\)\]\n#\[path = "kernel/mod.rs"\]\nmod kernel_ext;\n', '', text)
     text = text.replace('the abstractions in [`kernel_ext`] (`src/kernel/`, laid out as `rust/kernel/` upstream),\n//! which never import the driver',
                         'the abstractions of the `kernel` crate')
@@ -421,38 +520,27 @@ driver is bound), and module_dax_driver!.  Matching is by driver type;
 the bus has no id tables.
 ''')
 
-    # 6. writable enum module parameters and memory notifiers (the guard uses both).
-    abstraction('src/kernel/module_param.rs')
-    maintainers('rust/kernel/module_param/enum_param.rs')
-    t = r('rust/kernel/module_param.rs')
-    w('rust/kernel/module_param.rs', insert_before(t, 'use crate::prelude::*;\n', 'pub mod enum_param;\n\n'))
-    commit('rust: module_param: add runtime-writable enum parameters', '''
-The module! macro's parameters are read-only and not visible in sysfs.
-Add parameters whose value is one of a fixed set of words, writable at
-run time through /sys/module/<module>/parameters/<name> with the given
-mode, described for modinfo -p, and rejecting an unknown word with
--EINVAL and a log line naming the accepted ones.
-''')
-    abstraction('src/kernel/mm/memory_notifier.rs')
-    maintainers('rust/kernel/mm/memory_notifier.rs')
-    t = r('rust/kernel/mm.rs')
-    w('rust/kernel/mm.rs', insert_after(t, 'pub mod memory_hotplug;\n',
-                                        '#[cfg(CONFIG_MEMORY_HOTPLUG)]\npub mod memory_notifier;\n'))
-    commit('rust: mm: add memory notifiers', '''
-Add a registration of a memory notifier (register_memory_notifier())
-whose callback sees each memory block transition with its physical
-range and may refuse MEM_GOING_ONLINE and MEM_GOING_OFFLINE.
-''')
-
-    # 7. the driver.
+    # 6. the driver, without its optional features.
     dd = 'drivers/dax/kmem-rs/'
-    for f in DRIVER:
-        w(dd + f, to_driver(read(os.path.join(REPO, 'src', f))))
-    rustfmt([os.path.join(WORK, dd + f) for f in DRIVER])
+
+    def driver(enabled, files):
+        for f in files:
+            w(dd + f, to_driver(read(os.path.join(REPO, 'src', f)), enabled))
+        rustfmt([os.path.join(WORK, dd + f) for f in files])
+
+    core = ['kmem.rs', 'driver.rs', 'hotplug.rs', 'state.rs']
+    driver((), core)
     w(dd + 'Makefile', '# SPDX-License-Identifier: GPL-2.0\n\nobj-$(CONFIG_DEV_DAX_KMEM_RUST) += kmem.o\n')
     w(dd + '.kunitconfig', read(os.path.join(REPO, 'scripts/config/kmem-rs.kunitconfig')))
     kc = read(os.path.join(REPO, 'Kconfig'))
     kc = kc[kc.index('config DEV_DAX_KMEM_RUST'):]
+    kc = kc[:kc.index('\t  Say M to build')] + '''\t  Say M to build it as a module (kmem.ko) in place of the C driver,
+\t  or Y to build it in.  Without MEMORY_HOTREMOVE every unplug fails
+\t  with -EBUSY, as with the C driver.  With KUNIT=y the driver carries
+\t  its KUnit suites, which run when KUnit is enabled.
+
+\t  Say N if unsure.
+'''
     t = r('drivers/dax/Kconfig')
     i = t.index('config DEV_DAX_KMEM\n')
     j = t.index('\n\n', t.index('Say N if unsure.', i)) + 2
@@ -468,20 +556,74 @@ one memory group per device, attaches the node's memory tier, and
 exposes /sys/bus/dax/devices/daxX.Y/state (unplugged, online,
 online_kernel, online_movable; offline is reported, never accepted).
 Writing unplugged offlines and removes all ranges in one step with
-offline_and_remove_memory_ranges(), or changes nothing.  Unbind never
-offlines: memory that is still online stays added until reboot, and the
-next probe takes it over.
+offline_and_remove_memory_ranges(), or changes nothing; reading it never
+waits for a transition.  Unbind never offlines: memory that is still
+online stays added until reboot, and the next probe takes it over.
 
 The module is named kmem, like the C driver: __add_memory_driver_managed()
 is exported to that module name only, and daxctl binds through
 /sys/bus/dax/drivers/kmem.  So DEV_DAX_KMEM_RUST depends on
-!DEV_DAX_KMEM.
+!DEV_DAX_KMEM.  The KUnit suites run with the .kunitconfig here.
+''')
 
-Module parameters: guard (refuse external online/offline of the
-device's blocks once its state was written), online_type (how probe adds
-the memory) and unbind (keep, or try a bounded unplug first).  A debugfs
-file per device shows its state, the guard's counters and the zone of
-each block.  The KUnit suites run with the .kunitconfig here.
+    # 7. writable enum module parameters, and the driver's online_type and unbind.
+    abstraction('src/kernel/module_param.rs')
+    maintainers('rust/kernel/module_param/enum_param.rs')
+    t = r('rust/kernel/module_param.rs')
+    w('rust/kernel/module_param.rs', insert_before(t, 'use crate::prelude::*;\n', 'pub mod enum_param;\n\n'))
+    commit('rust: module_param: add runtime-writable enum parameters', '''
+The module! macro's parameters are read-only and not visible in sysfs.
+Add parameters whose value is one of a fixed set of words, writable at
+run time through /sys/module/<module>/parameters/<name> with the given
+mode, described for modinfo -p, and rejecting an unknown word with
+-EINVAL and a log line naming the accepted ones.
+''')
+    driver(('policy',), core + ['policy.rs'])
+    commit('dax: kmem-rs: add the online_type and unbind parameters', '''
+online_type chooses how probe adds a device's memory: with the system
+default (auto_online_blocks, the C driver's behaviour and the default),
+with a given online type, or not at all (unplugged).  Distributions
+online hot-added memory into ZONE_NORMAL by default, from where it can
+rarely be unplugged; online_type=online_movable keeps dax memory
+removable without changing the system-wide policy.
+
+unbind chooses what unbind does with memory that is still online: keep
+it added (the default, as in C), or first try the atomic unplug of a
+state write, bounded to 10 seconds (a timer makes the offline give up
+like on a signal), and keep the memory if that fails.
+''')
+
+    # 8. memory notifiers and the guard.
+    abstraction('src/kernel/mm/memory_notifier.rs')
+    maintainers('rust/kernel/mm/memory_notifier.rs')
+    t = r('rust/kernel/mm.rs')
+    w('rust/kernel/mm.rs', insert_after(t, 'pub mod memory_hotplug;\n',
+                                        '#[cfg(CONFIG_MEMORY_HOTPLUG)]\npub mod memory_notifier;\n'))
+    commit('rust: mm: add memory notifiers', '''
+Add a registration of a memory notifier (register_memory_notifier())
+whose callback sees each memory block transition with its physical
+range and may refuse MEM_GOING_ONLINE and MEM_GOING_OFFLINE.
+''')
+    driver(('policy', 'guard'), core + ['policy.rs', 'guard.rs'])
+    commit('dax: kmem-rs: guard a device\'s memory blocks', '''
+Once a device's state was written, its memory blocks belong to that
+interface: a memory notifier refuses (-EBUSY) external online and
+offline requests through /sys/devices/system/memory/memoryN/state, which
+would otherwise leave the device's state out of step with its blocks
+(a later unplug then fails, or an online_movable device ends up with
+blocks in ZONE_NORMAL).  The driver's own transitions pass.  The guard
+parameter selects off (count only, the C driver's semantics), owned
+(the default) or always.
+''')
+
+    # 9. debugfs.
+    driver(FEATURES, core + ['policy.rs', 'guard.rs', 'debugfs.rs'])
+    commit('dax: kmem-rs: add a debugfs view', '''
+/sys/kernel/debug/kmem/daxX.Y shows a device's state, ownership and
+guard counters, the zone of each of its memory blocks, and the outcome
+and timing of the last state write (total and inside the memory hotplug
+calls); /sys/kernel/debug/kmem/leaked lists the ranges that an unbind
+left in the system.
 ''')
 
     root = sh('git', 'rev-list', '--max-parents=0', 'HEAD', cwd=WORK).strip()

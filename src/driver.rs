@@ -36,21 +36,21 @@ use crate::{
             },
             memory_tiers::NodeMemoryType,
         },
-        module_param::{
-            impl_param_enum,
-            module_param_enum, //
-        },
         string_helpers::SizeString,
+    },
+    policy::{
+        ProbeOnline,
+        UnbindPolicy,
+        ONLINE_TYPE,
+        UNBIND, //
     },
     state::{
         self,
         Action,
         Layout,
-        ProbeOnline,
         PublishedState,
         Sizes,
-        State,
-        UnbindPolicy, //
+        State, //
     },
 };
 use core::{
@@ -75,62 +75,79 @@ use kernel::{
     },
 };
 
-impl_param_enum!(ProbeOnline);
-impl_param_enum!(UnbindPolicy);
-module_param_enum!("kmem", ONLINE_TYPE: ProbeOnline = 0, "online_type", 0o644,
-    "How probe adds a device's memory: system (default: auto_online_blocks), offline, online, online_kernel, online_movable, unplugged (add nothing)");
-module_param_enum!("kmem", UNBIND: UnbindPolicy = 0, "unbind", 0o644,
-    "What unbind does with online memory: keep (default: leave it added; the next bind takes it over), unplug (try an atomic unplug for up to 10 s, else keep)");
-
 /// The kmem dax driver.
 pub(crate) struct KmemDriver;
 
+// series(+policy)
 /// How long unbind with `unbind=unplug` lets an unplug retry pages that cannot be migrated
 /// yet before it gives up, rolls back and keeps the memory.
 const UNBIND_UNPLUG_TIMEOUT_MS: u32 = 10_000;
+// series(end)
 
-/// What the memory notifier, `state` readers and the debugfs view read without the mutex.
+/// What `state` readers (and the guard's memory notifier and the debugfs view) read without
+/// the state mutex.
 pub(crate) struct Shared {
     layout: Layout,
     /// The committed state; written only under the state mutex.
     state: PublishedState,
+    // series(+guard)
     guard: BlockGuard,
+    // series(end)
+    // series(+debugfs)
     stats: debugfs::Stats,
+    // series(end)
 }
 
+// series(+guard)
 impl MemoryCallback for Shared {
     fn notify(&self, t: &Transition) -> Verdict {
         self.guard.notify(&self.layout, t)
     }
 }
+// series(end)
 
 /// Per-device data of a bound dax device.
 #[pin_data]
 pub(crate) struct KmemDevice {
+    shared: Arc<Shared>,
+    // series(+guard)
+    /// The guard of the device's memory blocks.
     #[pin]
     notifier: MemoryNotifier<Arc<Shared>>,
+    // series(end)
     #[pin]
     inner: Mutex<Inner>,
+    // series(+debugfs)
     /// `/sys/kernel/debug/kmem/daxX.Y`, if debugfs is available.
     _debugfs: debugfs::DeviceFile<Arc<Shared>>,
+    // series(end)
 }
 
 impl KmemDevice {
     fn shared(&self) -> &Shared {
-        self.notifier.data()
+        &self.shared
     }
 
     /// Applies a write to `daxX.Y/state`. One lock is held from reading the current state to
     /// committing the new one.
+    // series(+guard)
     ///
-    /// A successful write makes the device owned by this interface (see [`state::GuardMode`]).
+    /// A successful write makes the device owned by this interface (see
+    /// [`crate::guard::GuardMode`]).
+    // series(end)
     fn store_state(&self, buf: &[u8]) -> Result {
+        // series(+debugfs)
         let t0 = Instant::<Monotonic>::now();
+        // series(end)
         let request = state::parse_request(buf)?;
         let s = self.shared();
         let mut inner = self.inner.lock();
+        // series(+guard)
         let _mark = s.guard.mark();
+        // series(end)
+        // series(+debugfs)
         inner.mm_ns = 0;
+        // series(end)
         let result = match state::plan(s.state.get(), request) {
             Ok(Action::Nothing) => Ok(false),
             Ok(Action::HotRemove) => inner
@@ -143,27 +160,44 @@ impl KmemDevice {
                 .map(|()| true),
             Err(e) => Err(e),
         };
+        // series(+debugfs)
         let errno = result.as_ref().map_or_else(|e| e.to_errno(), |_| 0);
         let changed = result.as_ref().is_ok_and(|c| *c);
         s.stats
             .record(request, errno, changed, elapsed_ns(&t0), inner.mm_ns);
+        // series(end)
         result?;
+        // series(+guard)
         s.guard.set_owned();
+        // series(end)
         Ok(())
     }
 
+    // series(-policy) /// Adds the device's memory at probe with the system default online type `system`.
+    // series(+policy)
     /// Adds the device's memory at probe as the `online_type` parameter says (by default with
     /// the system default online type `system`), or nothing for `unplugged`.
+    // series(end)
     ///
     /// Ranges that an earlier unbind or module instance left added (online) are taken over
     /// first; the device's state is then that of their blocks, whatever the parameter says, and
     /// any other range is added with the same online type.
+    // series(-policy) fn initial_plug(&self, system: OnlineType) -> Result {
+    // series(+policy)
     fn initial_plug(&self, policy: ProbeOnline, system: OnlineType) -> Result {
+        // series(end)
         let s = self.shared();
         let mut inner = self.inner.lock();
+        // series(+guard)
         let _mark = s.guard.mark();
         let adopted = inner.adopt(&s.layout, &s.guard)?;
-        let committed = match adopted.map_or_else(|| policy.probe_state(system), State::Plugged) {
+        // series(end)
+        // series(-guard) let adopted = inner.adopt(&s.layout)?;
+        // series(-policy) let planned = State::Plugged(system);
+        // series(+policy)
+        let planned = policy.probe_state(system);
+        // series(end)
+        let committed = match adopted.map_or(planned, State::Plugged) {
             State::Unplugged => {
                 dev_info!(
                     s.layout.dev,
@@ -189,6 +223,7 @@ impl KmemDevice {
         Ok(())
     }
 
+    // series(+policy)
     /// Unbind with `unbind=unplug`: the atomic unplug of a `state` write, bounded in time. On
     /// failure every block is as before and unbind goes on as with `keep`.
     fn unplug_at_unbind(&self, inner: &mut Inner) {
@@ -196,7 +231,9 @@ impl KmemDevice {
             return;
         }
         let s = self.shared();
+        // series(+guard)
         let _mark = s.guard.mark();
+        // series(end)
         match inner.unplug(&s.layout, Some(UNBIND_UNPLUG_TIMEOUT_MS)) {
             Ok(n) => {
                 s.state.set(n);
@@ -209,6 +246,7 @@ impl KmemDevice {
             ),
         }
     }
+    // series(end)
 }
 
 /// Reads the probe-time layout of `ddev`, logging what kmem logs; also returns the usable size.
@@ -252,10 +290,12 @@ fn read_layout(ddev: &dax::Device<Core<'_>>, block: u64) -> Result<(Layout, u64)
     Ok((layout, sizes.usable))
 }
 
+// series(+debugfs)
 /// Renders the debugfs file of a device.
 fn show_debugfs(s: &Arc<Shared>, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
     debugfs::render(f, &s.layout, s.state.get(), &s.guard, &s.stats)
 }
+// series(end)
 
 impl dax::Driver for KmemDriver {
     type Data<'bound> = KmemDevice;
@@ -267,7 +307,9 @@ impl dax::Driver for KmemDriver {
     ) -> impl PinInit<KmemDevice, Error> + 'bound {
         pin_init::pin_init_scope(move || {
             // Resolved at bind: the parameter and `auto_online_blocks` as they are now.
+            // series(+policy)
             let policy = ONLINE_TYPE.get();
+            // series(end)
             let system = mhp::default_online_type()?;
 
             // Without good NUMA information slow memory could end up in a node with fast
@@ -289,35 +331,55 @@ impl dax::Driver for KmemDriver {
             let group = MemoryGroup::register_static(node, pages)?;
 
             let inner = Inner::new(&layout, group, tier)?;
+            // series(+guard)
             let guard = BlockGuard::new(&layout)?;
+            // series(end)
+            // series(+debugfs)
             let name = layout.dev.clone();
+            // series(end)
             let shared = Arc::new(
                 Shared {
                     layout,
                     state: PublishedState::new(),
+                    // series(+guard)
                     guard,
+                    // series(end)
+                    // series(+debugfs)
                     stats: debugfs::Stats::new(),
+                    // series(end)
                 },
                 GFP_KERNEL,
             )?;
+            // series(+debugfs)
             let debugfs = debugfs::device_file(name.name(), shared.clone(), &show_debugfs)?;
+            // series(end)
 
             // The guard is registered before any memory is added; the initial add runs once
             // everything is in place, and a failure drops (unregisters, releases) it all.
             Ok(try_pin_init!(KmemDevice {
-                notifier <- MemoryNotifier::new(shared),
+                // series(+guard)
+                notifier <- MemoryNotifier::new(shared.clone()),
+                // series(end)
+                shared,
                 inner <- new_mutex!(inner, "KmemDevice::inner"),
+                // series(+debugfs)
                 _debugfs: debugfs,
+                // series(end)
             })
+            // series(-policy) .pin_chain(move |this| this.initial_plug(system)))
+            // series(+policy)
             .pin_chain(move |this| this.initial_plug(policy, system)))
+            // series(end)
         })
     }
 
     fn unbind<'bound>(_ddev: &'bound dax::Device<Core<'_>>, this: Pin<&KmemDevice>) {
         let mut inner = this.inner.lock();
+        // series(+policy)
         if UNBIND.get() == UnbindPolicy::Unplug {
             this.unplug_at_unbind(&mut inner);
         }
+        // series(end)
         inner.remove_all(&this.shared().layout);
     }
 }

@@ -30,9 +30,7 @@ use crate::{
         },
     },
     state::{
-        self,
-        GuardMode,
-        GuardVerdict,
+        sysfs_streq,
         Layout, //
     },
 };
@@ -51,15 +49,82 @@ use kernel::{
     },
 };
 
+/// The memory-block guard mode (module parameter `guard`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GuardMode {
+    /// Nothing is blocked (upstream 7.3 semantics); external transitions are only counted.
+    Off,
+    /// A device's blocks are guarded once a write to its `state` succeeded.
+    Owned,
+    /// Every bound device's blocks are guarded from probe on.
+    Always,
+}
+
+impl GuardMode {
+    /// All modes, in parameter order.
+    pub(crate) const ALL: [GuardMode; 3] = [GuardMode::Off, GuardMode::Owned, GuardMode::Always];
+
+    /// The parameter text.
+    pub(crate) const fn as_str(self) -> &'static str {
+        match self {
+            GuardMode::Off => "off",
+            GuardMode::Owned => "owned",
+            GuardMode::Always => "always",
+        }
+    }
+
+    /// Parses a mode with `sysfs_streq()` rules.
+    pub(crate) fn parse(buf: &[u8]) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|m| sysfs_streq(buf, m.as_str().as_bytes()))
+    }
+}
+
+/// What the guard does with a transition on one of the device's blocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GuardVerdict {
+    /// Part of the driver's own transition, or informational: let it through silently.
+    Pass,
+    /// An external transition that is allowed (counted).
+    Allow,
+    /// An external transition that is refused with `EBUSY` (counted and logged).
+    Refuse,
+}
+
+/// Decides on a transition of one of the device's blocks.
+///
+/// `own` is true when the transition runs in the task of a driver transition (its add or
+/// offline calls, including auto-onlining inside them); `owned` is the device's ownership.
+pub(crate) const fn guard_verdict(
+    mode: GuardMode,
+    owned: bool,
+    event: BlockEvent,
+    own: bool,
+) -> GuardVerdict {
+    if own {
+        return GuardVerdict::Pass;
+    }
+    match event {
+        BlockEvent::Online(_) | BlockEvent::Offline | BlockEvent::Cancel => GuardVerdict::Pass,
+        BlockEvent::GoingOnline | BlockEvent::GoingOffline => match mode {
+            GuardMode::Off => GuardVerdict::Allow,
+            GuardMode::Owned if !owned => GuardVerdict::Allow,
+            GuardMode::Owned | GuardMode::Always => GuardVerdict::Refuse,
+        },
+    }
+}
+
 impl_param_enum!(GuardMode);
 module_param_enum!("kmem", GUARD: GuardMode = 1, "guard", 0o644,
-    "Refuse external online/offline of a device's memory blocks: off, owned (default: once its state was written), always");
+    "Refuse external online/offline of its blocks: off, owned (default: after a write), always");
 
 /// The guard mode now (module parameter `guard`).
 pub(crate) fn guard_mode() -> GuardMode {
     GUARD.get()
 }
 
+// series(+debugfs)
 /// External transitions of a device's blocks, as counted by its guard.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Counters {
@@ -71,6 +136,7 @@ pub(crate) struct Counters {
     /// whatever the verdict.
     pub(crate) during_transition: u64,
 }
+// series(end)
 
 /// The memory-block guard of one device: sees every block transition in the system and
 /// refuses external ones on the device's blocks while the device is owned.
@@ -100,6 +166,40 @@ impl Drop for TransitionMark<'_> {
     }
 }
 
+/// The device's memory blocks, which the guard and its zone records index.
+impl Layout {
+    /// The number of memory blocks in the usable ranges.
+    pub(crate) fn blocks(&self) -> u64 {
+        self.usable()
+            .map(|(_, r)| r.len() >> self.block_shift)
+            .sum()
+    }
+
+    /// The position of memory block number `block` among the device's blocks, if it is one.
+    pub(crate) fn block_index(&self, block: u64) -> Option<usize> {
+        block_index(&self.ranges, self.block_shift, block)
+    }
+
+    /// Whether `range` touches one of the device's usable ranges.
+    pub(crate) fn overlaps(&self, range: &Range) -> bool {
+        self.usable().any(|(_, r)| r.overlaps(range))
+    }
+}
+
+/// The position of memory block number `block` among the blocks of the usable `ranges`, in
+/// order, with blocks of `1 << block_shift` bytes.
+fn block_index(ranges: &[Option<Range>], block_shift: u32, block: u64) -> Option<usize> {
+    let mut base = 0u64;
+    for r in ranges.iter().flatten() {
+        let (first, last) = (r.start >> block_shift, r.end >> block_shift);
+        if (first..=last).contains(&block) {
+            return usize::try_from(base + (block - first)).ok();
+        }
+        base += last - first + 1;
+    }
+    None
+}
+
 /// 0: offline or absent; otherwise 1 + the zone.
 const fn encode_zone(z: Option<Zone>) -> i8 {
     match z {
@@ -110,6 +210,7 @@ const fn encode_zone(z: Option<Zone>) -> i8 {
     }
 }
 
+// series(+debugfs)
 const fn decode_zone(v: i8) -> Option<Zone> {
     match v {
         1 => Some(Zone::Normal),
@@ -118,6 +219,7 @@ const fn decode_zone(v: i8) -> Option<Zone> {
         _ => None,
     }
 }
+// series(end)
 
 impl BlockGuard {
     /// A guard for a device laid out as `layout`, not owned, every block offline.
@@ -157,6 +259,7 @@ impl BlockGuard {
         self.owned.load(Acquire)
     }
 
+    // series(+debugfs)
     /// The counts of external transitions so far.
     pub(crate) fn counters(&self) -> Counters {
         Counters {
@@ -171,6 +274,7 @@ impl BlockGuard {
         let slot = self.zones.get(layout.block_index(block)?)?;
         decode_zone(slot.load(Relaxed))
     }
+    // series(end)
 
     /// Records the zone of the device's blocks in `range` (`None`: offline). The notifier is
     /// the only place where a block's zone is stable while it is read; memory taken over at
@@ -233,7 +337,7 @@ impl BlockGuard {
             self.during_transition.fetch_add(1, Relaxed);
         }
         let mode = guard_mode();
-        match state::guard_verdict(mode, self.owned(), t.event, own) {
+        match guard_verdict(mode, self.owned(), t.event, own) {
             GuardVerdict::Pass => Verdict::Ok,
             GuardVerdict::Allow => {
                 self.allowed.fetch_add(1, Relaxed);
@@ -249,6 +353,93 @@ impl BlockGuard {
                 self.refused.fetch_add(1, Relaxed);
                 self.log_refusal(layout, t, mode);
                 Verdict::Refuse(EBUSY)
+            }
+        }
+    }
+}
+
+#[kunit_tests(dax_kmem_rust_guard)]
+mod tests {
+    use super::*;
+
+    const MIB: u64 = 1 << 20;
+    const BLOCK: u64 = 128 * MIB;
+
+    fn r(start: u64, end: u64) -> Range {
+        Range { start, end }
+    }
+
+    #[test]
+    fn block_numbers() {
+        let g4 = 4096 * MIB;
+        let shift = BLOCK.trailing_zeros();
+        // Two blocks, an unusable mapping, one block further up.
+        let ranges = [
+            Some(r(g4, g4 + 2 * BLOCK - 1)),
+            None,
+            Some(r(g4 + 8 * BLOCK, g4 + 9 * BLOCK - 1)),
+        ];
+        let first = g4 >> shift;
+        assert_eq!(block_index(&ranges, shift, first), Some(0));
+        assert_eq!(block_index(&ranges, shift, first + 1), Some(1));
+        assert_eq!(block_index(&ranges, shift, first + 2), None);
+        assert_eq!(block_index(&ranges, shift, first + 8), Some(2));
+        assert_eq!(block_index(&ranges, shift, first + 9), None);
+        assert_eq!(block_index(&ranges, shift, first - 1), None);
+        assert_eq!(block_index(&[], shift, first), None);
+    }
+
+    #[test]
+    fn guard_mode_parse() {
+        for m in GuardMode::ALL {
+            assert_eq!(GuardMode::parse(m.as_str().as_bytes()), Some(m));
+        }
+        assert_eq!(GuardMode::parse(b"owned\n"), Some(GuardMode::Owned));
+        assert_eq!(GuardMode::parse(b"always\0x"), Some(GuardMode::Always));
+        for bad in [
+            &b""[..],
+            b"\n",
+            b"OFF",
+            b" off",
+            b"off ",
+            b"own",
+            b"owned\n\n",
+            b"on",
+        ] {
+            assert_eq!(GuardMode::parse(bad), None);
+        }
+    }
+
+    /// Every (mode, owned, event, own task) combination, written out.
+    #[test]
+    fn guard_verdict_table() {
+        use BlockEvent::*;
+        use GuardMode::*;
+        use GuardVerdict::*;
+        for mode in GuardMode::ALL {
+            for owned in [false, true] {
+                for event in [
+                    GoingOnline,
+                    GoingOffline,
+                    Online(Zone::Normal),
+                    Online(Zone::Movable),
+                    Offline,
+                    Cancel,
+                ] {
+                    // The driver's own transitions and informational events always pass.
+                    assert_eq!(guard_verdict(mode, owned, event, true), Pass);
+                    if !matches!(event, GoingOnline | GoingOffline) {
+                        assert_eq!(guard_verdict(mode, owned, event, false), Pass);
+                        continue;
+                    }
+                    let want = match (mode, owned) {
+                        (Off, _) => Allow,
+                        (Owned, false) => Allow,
+                        (Owned, true) => Refuse,
+                        (Always, _) => Refuse,
+                    };
+                    assert_eq!(guard_verdict(mode, owned, event, false), want);
+                }
             }
         }
     }

@@ -12,11 +12,18 @@
 
 #![deny(unsafe_code)]
 
+// series(+debugfs)
 #[allow(unsafe_code)]
 mod debugfs;
+// series(end)
 mod driver;
+// series(+guard)
 mod guard;
+// series(end)
 mod hotplug;
+// series(+policy)
+mod policy;
+// series(end)
 #[allow(unsafe_code)]
 #[path = "kernel/mod.rs"]
 mod kernel_ext;
@@ -44,18 +51,24 @@ struct KmemModule {
     #[pin]
     _driver: Registration<dax::Adapter<driver::KmemDriver>>,
     _types: memory_tiers::TypeCache,
+    // series(+debugfs)
     _debugfs: debugfs::Root,
+    // series(end)
 }
 
 impl InPlaceModule for KmemModule {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         pin_init::pin_init_scope(move || {
             let types = memory_tiers::TypeCache::new()?;
+            // series(+debugfs)
             let debugfs = debugfs::Root::new()?;
+            // series(end)
             Ok(try_pin_init!(Self {
                 _driver <- Registration::new(MODULE_NAME, module),
                 _types: types,
+                // series(+debugfs)
                 _debugfs: debugfs,
+                // series(end)
             }))
         })
     }

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The kmem driver's vocabulary and decisions: a bound device's layout, the `state`
-//! attribute's language, the transition plan, the policies of the module parameters and the
-//! guard's verdicts.
+//! attribute's language and the transition plan.
 //!
 //! Nothing here calls into C beyond the abstractions' vocabulary types; the KUnit suite at the
 //! bottom tests every decision table.
@@ -12,13 +11,10 @@
 
 #![deny(unsafe_code)]
 
-use crate::kernel_ext::mm::{
-    memory_hotplug::{
-        OnlineType,
-        Range,
-        Zone, //
-    },
-    memory_notifier::BlockEvent,
+use crate::kernel_ext::mm::memory_hotplug::{
+    OnlineType,
+    Range,
+    Zone, //
 };
 use kernel::{
     device,
@@ -207,37 +203,6 @@ impl Layout {
             .enumerate()
             .filter_map(|(i, r)| r.map(|r| (i, r)))
     }
-
-    /// The number of memory blocks in the usable ranges.
-    pub(crate) fn blocks(&self) -> u64 {
-        self.usable()
-            .map(|(_, r)| r.len() >> self.block_shift)
-            .sum()
-    }
-
-    /// The position of memory block number `block` among the device's blocks, if it is one.
-    pub(crate) fn block_index(&self, block: u64) -> Option<usize> {
-        block_index(&self.ranges, self.block_shift, block)
-    }
-
-    /// Whether `range` touches one of the device's usable ranges.
-    pub(crate) fn overlaps(&self, range: &Range) -> bool {
-        self.usable().any(|(_, r)| r.overlaps(range))
-    }
-}
-
-/// The position of memory block number `block` among the blocks of the usable `ranges`, in
-/// order, with blocks of `1 << block_shift` bytes.
-fn block_index(ranges: &[Option<Range>], block_shift: u32, block: u64) -> Option<usize> {
-    let mut base = 0u64;
-    for r in ranges.iter().flatten() {
-        let (first, last) = (r.start >> block_shift, r.end >> block_shift);
-        if (first..=last).contains(&block) {
-            return usize::try_from(base + (block - first)).ok();
-        }
-        base += last - first + 1;
-    }
-    None
 }
 
 /// `PFN_UP()`: the number of pages of `1 << page_shift` bytes needed to hold `bytes`.
@@ -264,86 +229,6 @@ pub(crate) const fn on_failure(succeeded_so_far: usize) -> OnFailure {
     }
 }
 
-/// The memory-block guard mode (module parameter `guard`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum GuardMode {
-    /// Nothing is blocked (upstream 7.3 semantics); external transitions are only counted.
-    Off,
-    /// A device's blocks are guarded once a write to its `state` succeeded.
-    Owned,
-    /// Every bound device's blocks are guarded from probe on.
-    Always,
-}
-
-impl GuardMode {
-    /// All modes, in parameter order.
-    pub(crate) const ALL: [GuardMode; 3] = [GuardMode::Off, GuardMode::Owned, GuardMode::Always];
-
-    /// The parameter text.
-    pub(crate) const fn as_str(self) -> &'static str {
-        match self {
-            GuardMode::Off => "off",
-            GuardMode::Owned => "owned",
-            GuardMode::Always => "always",
-        }
-    }
-
-    /// Parses a mode with `sysfs_streq()` rules.
-    pub(crate) fn parse(buf: &[u8]) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|m| sysfs_streq(buf, m.as_str().as_bytes()))
-    }
-}
-
-/// What probe does with a device's memory (module parameter `online_type`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum ProbeOnline {
-    /// The system default online type (`auto_online_blocks` at probe): the C driver's.
-    System,
-    /// Add the memory with this online type.
-    Type(OnlineType),
-    /// Bind without adding any memory; `state` reads `unplugged`.
-    Unplugged,
-}
-
-impl ProbeOnline {
-    /// All values, in parameter order.
-    pub(crate) const ALL: [ProbeOnline; 6] = [
-        ProbeOnline::System,
-        ProbeOnline::Type(OnlineType::Offline),
-        ProbeOnline::Type(OnlineType::Online),
-        ProbeOnline::Type(OnlineType::OnlineKernel),
-        ProbeOnline::Type(OnlineType::OnlineMovable),
-        ProbeOnline::Unplugged,
-    ];
-
-    /// The parameter text.
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            ProbeOnline::System => "system",
-            ProbeOnline::Type(t) => t.as_str(),
-            ProbeOnline::Unplugged => "unplugged",
-        }
-    }
-
-    /// Parses a value with `sysfs_streq()` rules.
-    pub(crate) fn parse(buf: &[u8]) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|m| sysfs_streq(buf, m.as_str().as_bytes()))
-    }
-
-    /// The state probe leaves the device in, given the system default online type.
-    pub(crate) const fn probe_state(self, system: OnlineType) -> State {
-        match self {
-            ProbeOnline::System => State::Plugged(system),
-            ProbeOnline::Type(t) => State::Plugged(t),
-            ProbeOnline::Unplugged => State::Unplugged,
-        }
-    }
-}
-
 /// The online type that describes memory taken over from an earlier kmem instance, from the
 /// zones of its blocks (`None`: offline): all offline is `Offline`, all in `ZONE_MOVABLE`
 /// `OnlineMovable`, all in `ZONE_NORMAL` `OnlineKernel`, anything else (some offline, mixed
@@ -357,69 +242,6 @@ pub(crate) fn adopted_online_type(zones: &[Option<Zone>]) -> OnlineType {
         OnlineType::OnlineKernel
     } else {
         OnlineType::Online
-    }
-}
-
-/// What unbind does with memory that is still added (module parameter `unbind`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum UnbindPolicy {
-    /// Never offline: remove what is offline, strand what is online (the C driver's).
-    Keep,
-    /// Try the atomic all-ranges unplug first (bounded in time); on failure, as `Keep`.
-    Unplug,
-}
-
-impl UnbindPolicy {
-    /// All values, in parameter order.
-    pub(crate) const ALL: [UnbindPolicy; 2] = [UnbindPolicy::Keep, UnbindPolicy::Unplug];
-
-    /// The parameter text.
-    pub(crate) const fn as_str(self) -> &'static str {
-        match self {
-            UnbindPolicy::Keep => "keep",
-            UnbindPolicy::Unplug => "unplug",
-        }
-    }
-
-    /// Parses a value with `sysfs_streq()` rules.
-    pub(crate) fn parse(buf: &[u8]) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|m| sysfs_streq(buf, m.as_str().as_bytes()))
-    }
-}
-
-/// What the guard does with a transition on one of the device's blocks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum GuardVerdict {
-    /// Part of the driver's own transition, or informational: let it through silently.
-    Pass,
-    /// An external transition that is allowed (counted).
-    Allow,
-    /// An external transition that is refused with `EBUSY` (counted and logged).
-    Refuse,
-}
-
-/// Decides on a transition of one of the device's blocks.
-///
-/// `own` is true when the transition runs in the task of a driver transition (its add or
-/// offline calls, including auto-onlining inside them); `owned` is the device's ownership.
-pub(crate) const fn guard_verdict(
-    mode: GuardMode,
-    owned: bool,
-    event: BlockEvent,
-    own: bool,
-) -> GuardVerdict {
-    if own {
-        return GuardVerdict::Pass;
-    }
-    match event {
-        BlockEvent::Online(_) | BlockEvent::Offline | BlockEvent::Cancel => GuardVerdict::Pass,
-        BlockEvent::GoingOnline | BlockEvent::GoingOffline => match mode {
-            GuardMode::Off => GuardVerdict::Allow,
-            GuardMode::Owned if !owned => GuardVerdict::Allow,
-            GuardMode::Owned | GuardMode::Always => GuardVerdict::Refuse,
-        },
     }
 }
 
@@ -592,26 +414,6 @@ mod tests {
     }
 
     #[test]
-    fn block_numbers() {
-        let g4 = 4096 * MIB;
-        let shift = BLOCK.trailing_zeros();
-        // Two blocks, an unusable mapping, one block further up.
-        let ranges = [
-            Some(r(g4, g4 + 2 * BLOCK - 1)),
-            None,
-            Some(r(g4 + 8 * BLOCK, g4 + 9 * BLOCK - 1)),
-        ];
-        let first = g4 >> shift;
-        assert_eq!(block_index(&ranges, shift, first), Some(0));
-        assert_eq!(block_index(&ranges, shift, first + 1), Some(1));
-        assert_eq!(block_index(&ranges, shift, first + 2), None);
-        assert_eq!(block_index(&ranges, shift, first + 8), Some(2));
-        assert_eq!(block_index(&ranges, shift, first + 9), None);
-        assert_eq!(block_index(&ranges, shift, first - 1), None);
-        assert_eq!(block_index(&[], shift, first), None);
-    }
-
-    #[test]
     fn published_state_round_trip() {
         let p = PublishedState::new();
         assert_eq!(p.get(), State::Unplugged);
@@ -636,111 +438,6 @@ mod tests {
         assert_eq!(adopted_online_type(&[n, m]), ON);
         assert_eq!(adopted_online_type(&[m, None]), ON);
         assert_eq!(adopted_online_type(&[Some(Zone::Other)]), ON);
-    }
-
-    #[test]
-    fn guard_mode_parse() {
-        for m in GuardMode::ALL {
-            assert_eq!(GuardMode::parse(m.as_str().as_bytes()), Some(m));
-        }
-        assert_eq!(GuardMode::parse(b"owned\n"), Some(GuardMode::Owned));
-        assert_eq!(GuardMode::parse(b"always\0x"), Some(GuardMode::Always));
-        for bad in [
-            &b""[..],
-            b"\n",
-            b"OFF",
-            b" off",
-            b"off ",
-            b"own",
-            b"owned\n\n",
-            b"on",
-        ] {
-            assert_eq!(GuardMode::parse(bad), None);
-        }
-    }
-
-    #[test]
-    fn probe_online_parse_and_state() {
-        for m in ProbeOnline::ALL {
-            assert_eq!(ProbeOnline::parse(m.as_str().as_bytes()), Some(m));
-        }
-        // The online types keep the names of `memoryN/state` and `auto_online_blocks`.
-        for t in OnlineType::ALL {
-            assert_eq!(
-                ProbeOnline::parse(t.as_str().as_bytes()),
-                Some(ProbeOnline::Type(t))
-            );
-        }
-        assert_eq!(ProbeOnline::parse(b"system\n"), Some(ProbeOnline::System));
-        assert_eq!(
-            ProbeOnline::parse(b"unplugged"),
-            Some(ProbeOnline::Unplugged)
-        );
-        for bad in [
-            &b""[..],
-            b"\n",
-            b"System",
-            b"online_movable2",
-            b"movable",
-            b"offline ",
-        ] {
-            assert_eq!(ProbeOnline::parse(bad), None);
-        }
-        for system in OnlineType::ALL {
-            assert_eq!(
-                ProbeOnline::System.probe_state(system),
-                State::Plugged(system)
-            );
-            assert_eq!(ProbeOnline::Unplugged.probe_state(system), State::Unplugged);
-            for t in OnlineType::ALL {
-                assert_eq!(ProbeOnline::Type(t).probe_state(system), State::Plugged(t));
-            }
-        }
-    }
-
-    #[test]
-    fn unbind_policy_parse() {
-        for m in UnbindPolicy::ALL {
-            assert_eq!(UnbindPolicy::parse(m.as_str().as_bytes()), Some(m));
-        }
-        assert_eq!(UnbindPolicy::parse(b"unplug\n"), Some(UnbindPolicy::Unplug));
-        for bad in [&b""[..], b"Keep", b"unplugged", b"keep unplug", b"offline"] {
-            assert_eq!(UnbindPolicy::parse(bad), None);
-        }
-    }
-
-    /// Every (mode, owned, event, own task) combination, written out.
-    #[test]
-    fn guard_verdict_table() {
-        use BlockEvent::*;
-        use GuardMode::*;
-        use GuardVerdict::*;
-        for mode in GuardMode::ALL {
-            for owned in [false, true] {
-                for event in [
-                    GoingOnline,
-                    GoingOffline,
-                    Online(Zone::Normal),
-                    Online(Zone::Movable),
-                    Offline,
-                    Cancel,
-                ] {
-                    // The driver's own transitions and informational events always pass.
-                    assert_eq!(guard_verdict(mode, owned, event, true), Pass);
-                    if !matches!(event, GoingOnline | GoingOffline) {
-                        assert_eq!(guard_verdict(mode, owned, event, false), Pass);
-                        continue;
-                    }
-                    let want = match (mode, owned) {
-                        (Off, _) => Allow,
-                        (Owned, false) => Allow,
-                        (Owned, true) => Refuse,
-                        (Always, _) => Refuse,
-                    };
-                    assert_eq!(guard_verdict(mode, owned, event, false), want);
-                }
-            }
-        }
     }
 
     #[test]

@@ -42,6 +42,11 @@ impl Range {
         self.end - self.start + 1
     }
 
+    /// Whether the range holds no byte at all (its end is before its start).
+    pub(crate) const fn is_empty(&self) -> bool {
+        self.end < self.start
+    }
+
     /// Whether the two ranges share at least one byte (`range_overlaps()`).
     pub(crate) const fn overlaps(&self, other: &Range) -> bool {
         self.start <= other.end && other.start <= self.end
@@ -50,6 +55,9 @@ impl Range {
     /// The whole memory blocks of `block` bytes (a power of two) inside the range, as
     /// `memory_block_aligned_range()` computes them; `None` when no whole block fits.
     pub(crate) fn block_aligned(&self, block: u64) -> Option<Range> {
+        if self.is_empty() {
+            return None;
+        }
         let mask = block - 1;
         let start = self.start.checked_add(mask)? & !mask;
         let end_excl = self.end.checked_add(1)? & !mask;

@@ -157,11 +157,6 @@ impl<T: MemoryCallback> MemoryNotifier<T> {
         })
     }
 
-    /// The handler.
-    pub(crate) fn data(&self) -> &T {
-        &self.data
-    }
-
     /// The notifier callback.
     ///
     /// # Safety

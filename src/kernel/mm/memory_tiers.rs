@@ -33,7 +33,7 @@ struct TypeList {
     initialised: Cell<bool>,
 }
 
-// SAFETY: The list is only touched under `TYPES`' mutex.
+// SAFETY: The list is only touched under `MEMORY_TYPES`' mutex.
 unsafe impl Send for TypeList {}
 
 impl TypeList {
@@ -46,7 +46,7 @@ impl TypeList {
 
     /// The list head, initialised if it was not yet. The static never moves.
     ///
-    /// Callers hold `TYPES`' lock, which serialises the check and the initialisation.
+    /// Callers hold `MEMORY_TYPES`' lock, which serialises the check and the initialisation.
     fn head(&self) -> *mut kernel::bindings::list_head {
         if !self.initialised.get() {
             // SAFETY: `head` is valid for writes and not yet linked anywhere.
@@ -59,10 +59,10 @@ impl TypeList {
 
 kernel::sync::global_lock! {
     // SAFETY: Initialised by `TypeCache::new()` before first use.
-    unsafe(uninit) static TYPES: Mutex<TypeList> = TypeList::new();
+    unsafe(uninit) static MEMORY_TYPES: Mutex<TypeList> = TypeList::new();
 }
 
-/// Set once `TYPES` is initialised (it may be initialised only once). Never cleared: the
+/// Set once `MEMORY_TYPES` is initialised (it may be initialised only once). Never cleared: the
 /// module's statics go away with the module.
 static TYPES_READY: AtomicFlag = AtomicFlag::new(false);
 
@@ -75,8 +75,8 @@ impl TypeCache {
     pub(crate) fn new() -> Result<Self> {
         if !TYPES_READY.xchg(true, Full) {
             // SAFETY: The swap above guarantees this runs exactly once, before any user of
-            // `TYPES` (users need a `TypeCache`, which only this function creates).
-            unsafe { TYPES.init() };
+            // `MEMORY_TYPES` (users need a `TypeCache`, which only this function creates).
+            unsafe { MEMORY_TYPES.init() };
         }
         Ok(Self(()))
     }
@@ -84,7 +84,7 @@ impl TypeCache {
 
 impl Drop for TypeCache {
     fn drop(&mut self) {
-        let list = TYPES.lock();
+        let list = MEMORY_TYPES.lock();
         let head = list.head();
         // SAFETY: `head` is an initialised list of types from `mt_find_alloc_memory_type()`,
         // protected by the lock we hold.
@@ -120,7 +120,7 @@ impl NodeMemoryType {
         // driver knows better, its return value only says whether it did.
         unsafe { bindings::mt_calc_adistance(node, &mut adist) };
         let mtype = {
-            let list = TYPES.lock();
+            let list = MEMORY_TYPES.lock();
             let head = list.head();
             // SAFETY: `head` is an initialised list protected by the lock we hold.
             from_err_ptr(unsafe { bindings::mt_find_alloc_memory_type(adist, head) })?
