@@ -6,7 +6,7 @@ Every `crate::...` path (in `use` trees, in code and in macros as `$crate::...`)
 the file of the longest module prefix it names; an edge A -> B means that file A uses something
 of file B. `mod` declarations are not edges.
 
-  importgraph.py [--check] [--dot] SRC
+  importgraph.py [--check] SRC
 
 --check fails (exit 1) if an abstraction (src/kernel/...) uses a driver file, or if the graph has
 a cycle; the graph is printed either way, one "file -> file, file" line per file.
@@ -14,6 +14,8 @@ a cycle; the graph is printed either way, one "file -> file, file" line per file
 import os
 import re
 import sys
+
+from usetree import leaves
 
 
 def module_of(rel):
@@ -30,35 +32,7 @@ def module_of(rel):
 
 def flatten_use(tree):
     """Flattens a use tree 'a::{b, c::{d, e}}' into ['a::b', 'a::c::d', 'a::c::e']."""
-    tree = re.sub(r'\s+', '', tree)
-    out = []
-
-    def walk(prefix, t):
-        depth = 0
-        start = 0
-        items = []
-        for i, ch in enumerate(t):
-            if ch == '{':
-                depth += 1
-            elif ch == '}':
-                depth -= 1
-            elif ch == ',' and depth == 0:
-                items.append(t[start:i])
-                start = i + 1
-        items.append(t[start:])
-        for it in items:
-            if not it:
-                continue
-            m = re.match(r'^(.*?)::\{(.*)\}$', it)
-            if m:
-                walk(prefix + m.group(1) + '::', m.group(2))
-            elif it.startswith('{') and it.endswith('}'):
-                walk(prefix, it[1:-1])
-            else:
-                out.append(prefix + it)
-
-    walk('', tree)
-    return out
+    return ['::'.join(p) for p in leaves(re.sub(r'\s+', '', tree))]
 
 
 def strip_comments(text):

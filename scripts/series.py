@@ -25,6 +25,8 @@ import shutil
 import subprocess
 import sys
 
+from usetree import leaves, top_items
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KSRC = sys.argv[1]
 OUT = os.path.abspath(sys.argv[2])
@@ -82,22 +84,6 @@ def to_kernel_crate(text):
     text = re.sub(r'^(#\[allow\(unused_imports\)\]\n)?pub use (\w+);$', r'pub use crate::\2;', text,
                   flags=re.M)
     return text
-
-
-def top_items(body):
-    """The top-level items of a use-tree body (without its braces), comments dropped."""
-    body = re.sub(r'//[^\n]*', '', body)
-    items, depth, start = [], 0, 0
-    for i, ch in enumerate(body):
-        if ch == '{':
-            depth += 1
-        elif ch == '}':
-            depth -= 1
-        elif ch == ',' and depth == 0:
-            items.append(body[start:i])
-            start = i + 1
-    items.append(body[start:])
-    return [re.sub(r'\s+', ' ', it).strip() for it in items if it.strip()]
 
 
 def render(items):
@@ -185,19 +171,6 @@ def select_features(text, enabled):
             out.append(line)
     assert not stack, 'unbalanced series markers'
     return '\n'.join(out)
-
-
-def leaves(tree, prefix=()):
-    """The leaf paths of a use tree: ('a', 'b', 'c as d'), ..."""
-    out = []
-    for it in top_items(tree):
-        m = re.match(r'^(.*?)\{(.*)\}$', it, flags=re.S)
-        if m:
-            head = tuple(x for x in m.group(1).split('::') if x)
-            out += leaves(m.group(2), prefix + head)
-        else:
-            out.append(prefix + tuple(it.split('::')))
-    return out
 
 
 def render_trie(paths):
