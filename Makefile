@@ -9,7 +9,8 @@
 #   make check           install, build, run every test (KUnit + guest); ends "N passed, N failed"
 #   make demo            boot a guest and show the device's life, step by step
 #   make check-debug     every guest suite on the debug kernel (KASAN, kmemleak, ...)
-#   make check-intree    the upstream series built in tree (=m, =y, MEMORY_HOTREMOVE=n), parity
+#   make check-intree    the upstream series built in tree (=m, =y, MEMORY_HOTREMOVE=n), parity,
+#                        and kunit.py run on the patched tree
 #   make series          the upstream patch series in build/series (git format-patch)
 #   make series-bisect   build the series after every patch (in tree, =m, CLIPPY=1)
 #   make series-kunit    the KUnit suites the canonical way: kunit.py run on the patched tree
@@ -89,6 +90,7 @@ check-intree:
 	$(SCRIPTS)/intree.sh
 	$(SCRIPTS)/intree.sh --builtin
 	$(SCRIPTS)/intree.sh --no-hotremove
+	$(SCRIPTS)/series-kunit.sh --check
 
 # The upstream series, generated from this tree into build/series (git format-patch).
 series: setup
