@@ -233,8 +233,10 @@ def to_driver(text, enabled=FEATURES):
     text = split_use_trees(text)
     text = drop_unused_imports(text, full)
     text = re.sub(r'#\[allow\(unsafe_code\)\]\n#\[path = "kernel/mod.rs"\]\nmod kernel_ext;\n', '', text)
-    text = text.replace('the abstractions in [`kernel_ext`] (`src/kernel/`, laid out as `rust/kernel/` upstream),\n//! which never import the driver',
-                        'the abstractions of the `kernel` crate')
+    layers = '//! Layers: the driver reaches C only through the abstractions of the `kernel` crate'
+    layers += (';\n//! its one `unsafe` operation is the initialisation of the debugfs global lock.'
+               if 'mod debugfs;' in text else '.')
+    text = re.sub(r'//! Layers: .*?(?=\n\n)', lambda m: layers, text, count=1, flags=re.S)
     text = text.replace('the abstractions in [`crate::kernel_ext`]', 'the abstractions of the `kernel` crate')
     text = text.replace('through the abstractions in [`crate::kernel_ext`]', 'through the abstractions of the `kernel`\n//! crate')
     return text

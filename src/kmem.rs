@@ -6,9 +6,9 @@
 //! adds their ranges as driver-managed "System RAM (kmem)", and exposes
 //! `/sys/bus/dax/devices/daxX.Y/state` (see `Documentation/`).
 //!
-//! Layers: the driver ([`driver`], [`hotplug`], [`state`], [`guard`], [`debugfs`]) imports
-//! the abstractions in [`kernel_ext`] (`src/kernel/`, laid out as `rust/kernel/` upstream),
-//! which never import the driver; only the abstractions contain `unsafe` code.
+//! Layers: the driver imports the abstractions in [`kernel_ext`] (`src/kernel/`, laid out as
+//! `rust/kernel/` upstream), which never import the driver. Only the abstractions call C; the
+//! one `unsafe` operation of the driver is the initialisation of the debugfs global lock.
 
 #![deny(unsafe_code)]
 
