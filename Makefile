@@ -28,11 +28,16 @@ KDIR_DEP := kernel
 KDIR = $(shell $(SCRIPTS)/kernel.sh --print-dir)
 endif
 
-KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=1 \
-	RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTFMT=/usr/bin/rustfmt \
+# The kernel's own toolchain.  The project's kernels are LLVM builds with Debian's rustc-web
+# (/usr/bin/rustc on bookworm) and the project's bindgen.  A GCC-built kernel (a distribution's,
+# prepared by scripts/distro.sh or by hand, see README.md) is built on with the C compiler its
+# .config names and the rustc and bindgen on PATH, which must be the ones it was built with.
+KCONFIG_CC = $(shell sed -n 's/^CONFIG_CC_VERSION_TEXT="\([^ ]*\) .*/\1/p' $(KDIR)/.config)
+KTOOLCHAIN = $(if $(shell grep -sx 'CONFIG_CC_IS_GCC=y' $(KDIR)/.config),CC=$(KCONFIG_CC), \
+	LLVM=1 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTFMT=/usr/bin/rustfmt \
 	CLIPPY_DRIVER=/usr/bin/clippy-driver HOSTRUSTC=/usr/bin/rustc \
-	BINDGEN=$(shell . $(SCRIPTS)/lib.sh; echo $$BINDGEN) \
-	$(if $(CLIPPY),CLIPPY=1)
+	BINDGEN=$(shell . $(SCRIPTS)/lib.sh; echo $$BINDGEN))
+KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) $(KTOOLCHAIN) $(if $(CLIPPY),CLIPPY=1)
 
 export PATH := /usr/lib/llvm-19/bin:$(PATH)
 

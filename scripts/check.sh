@@ -10,6 +10,9 @@
 #   KMEM_CHECK_ONLY=REGEX   run only the guest runs whose name matches
 #   KMEM_DEBUG=1            (make check-debug) run every guest suite on the debug kernel
 #   KMEM_NO_DEBUG=1         skip the debug-kernel subset of make check (counted as skipped)
+#   KMEM_DISTRO=full        (make check-distro) only the Debian stock kernel's gates and its full
+#                           list of guest runs; make check runs a subset of that list
+#   KMEM_NO_DISTRO=1        skip the Debian stock kernel's gates and runs (counted as skipped)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -29,6 +32,8 @@ skipped() { SKIP=$((SKIP + 1)); echo "SKIP: $*"; }
 gate() {
 	local name=$1 log=$LOGDIR/gate-${1//[^a-zA-Z0-9]/_}.log
 	shift
+	# make check-distro: only the distribution kernel's own gates.
+	[ -n "${DISTRO_ONLY:-}" ] && [[ $name != distro:* ]] && return 0
 	if "$@" >"$log" 2>&1; then
 		pass "$name"
 	else
@@ -48,8 +53,14 @@ finish() {
 t0=$(date +%s)
 # --- toolchain, kernel, modules ---------------------------------------------------------
 "$here/setup.sh" || { fail "toolchain setup"; finish; }
-"$here/kernel.sh" || { fail "kernel build"; finish; }
-if make -s modules >"$LOGDIR/build.log" 2>&1; then
+DISTRO_ONLY=""
+[ "${KMEM_DISTRO:-}" = full ] && DISTRO_ONLY=1
+if [ -n "$DISTRO_ONLY" ]; then
+	: # the distribution kernel needs none of the project's kernels
+elif ! "$here/kernel.sh"; then
+	fail "kernel build"
+	finish
+elif make -s modules >"$LOGDIR/build.log" 2>&1; then
 	pass "build kmem.ko (with its inline KUnit suites) and kmem_holdpage.ko"
 else
 	fail "build (log: $LOGDIR/build.log)"
@@ -264,12 +275,13 @@ run() {
 		grep -E '^# ' "$out" | tail -n 8 | sed 's/^/    /'
 	fi
 }
-# differential NAME [RUST_RUN]: the "obs" lines of a Rust run (default NAME) and of the C run
-# of NAME must match, except for the differences listed in scripts/tests/expected/RUST_RUN
-# ("< obs ..." for C, "> obs ..." for Rust): every one of them, and no other.
+# differential NAME [RUST_RUN [EXPECTED]]: the "obs" lines of a Rust run (default NAME) and of
+# the C run of NAME must match, except for the differences listed in
+# scripts/tests/expected/EXPECTED (default RUST_RUN; "< obs ..." for C, "> obs ..." for Rust):
+# every one of them, and no other.
 differential() {
 	local name=$1 rrun=${2:-$1}
-	local r=$LOGDIR/$rrun-rust.txt c=$LOGDIR/$name-c.txt exp=$T/expected/$rrun got=$LOGDIR/$rrun.diff
+	local r=$LOGDIR/$rrun-rust.txt c=$LOGDIR/$name-c.txt exp=$T/expected/${3:-$rrun} got=$LOGDIR/$rrun.diff
 	if [ -n "${KMEM_CHECK_ONLY:-}" ] && ! [[ $rrun =~ $KMEM_CHECK_ONLY ]]; then
 		skipped "differential $rrun (not selected by KMEM_CHECK_ONLY)"
 		return 0
@@ -360,6 +372,108 @@ suites=(
 # (zones.sh writes no memoryN/state file, and kselftest-unbind runs every step of kselftest.)
 owned=" parity kselftest-unbind multirange daxctl faults-rollback faults-multirange faults-signal "
 owned+=" faults-release "
+
+# --- Debian's stock kernel ---------------------------------------------------------------------
+# Debian's own vmlinuz (7.3.4+deb13-amd64, GCC-built, Rust enabled, online at probe) and its own
+# dax modules, with the Rust kmem.ko built by scripts/distro.sh in a toolchain twin of Debian's
+# build (a trixie root: gcc-14, rustc 1.85.1, bindgen 0.71.1) and the differential against
+# Debian's signed C kmem.ko.  The state-contract suites run with memhp_default_state=offline
+# (their precondition, as on the project's kernel); the distribution's default online type is
+# what the policy, params and install runs boot with.  make check runs the subset marked "*",
+# make check-distro all of them.
+DISTRO_OK=0
+distro_build() {
+	local log=$LOGDIR/distro-build.log
+	rm -rf "$repo/build/distro"
+	"$here/distro.sh" build "$repo" "$repo/build/distro" >"$log" 2>&1 || { cat "$log"; return 1; }
+	cat "$log"
+	! grep -E 'warning|error|Skipping BTF' "$log"
+}
+distro_vermagic() {
+	local ours theirs
+	ours=$(modinfo -F vermagic "$repo/build/distro/kmem.ko")
+	theirs=$(modinfo -F vermagic "$("$here/distro.sh" --print-guest)"/modroot/lib/modules/*/kernel/drivers/dax/kmem.ko.xz)
+	echo "Rust: '$ours'; Debian's C kmem.ko: '$theirs'"
+	[ -n "$ours" ] && [ "$ours" = "$theirs" ]
+}
+distro_gates() {
+	gate "distro: Debian's kernel packages, the trixie toolchain twin, rust/ products for its .config" \
+		"$here/distro.sh" prepare || return 1
+	gate "distro: olddefconfig in the twin reproduces Debian's .config and release" \
+		"$here/distro.sh" check-config || return 1
+	gate "distro: every Rust symbol vmlinux exports is reproduced by the twin's rust/*.o" \
+		"$here/distro.sh" check-symbols || return 1
+	gate "distro: kmem.ko and kmem_holdpage.ko build for the stock kernel (W=1, no warnings)" \
+		distro_build || return 1
+	gate "distro: kmem.ko's vermagic is the stock kernel's" distro_vermagic
+	gate "distro: every symbol kmem.ko imports is exported by the stock kernel" \
+		"$here/distro.sh" check-imports "$repo/build/distro/kmem.ko"
+	gate "distro: every symbol kmem_holdpage.ko imports is exported by the stock kernel" \
+		"$here/distro.sh" check-imports "$repo/build/distro/kunit/kmem_holdpage.ko"
+	DISTRO_OK=1
+}
+# The user's path: `make install` run in the twin (what a Debian 13 user runs), into a staging
+# root that the guest copies over Debian's module tree; modprobe must pick the Rust module, whose
+# missing signature taints it E on top of O.
+distro_install() {
+	local st=/work/staging
+	"$here/distro.sh" run sh -c "rm -rf $st && make -s -C /work/kmem-rs KDIR=/kbuild/$(cat \
+		"$("$here/distro.sh" --print-guest)/include/config/kernel.release") install INSTALL_MOD_PATH=$st" &&
+		rm -rf "$repo/build/distro-install" && mkdir -p "$repo/build/distro-install" &&
+		cp -a "$("$here/distro.sh" --print-root)$st" "$repo/build/distro-install/staging"
+}
+DOFF=(--distro --append=memhp_default_state=offline)
+distro_suites=(
+	"*distro-parity ${DOFF[*]} -- $T/parity.sh"
+	"*distro-kselftest ${DOFF[*]} -- $T/kselftest.sh"
+	"distro-kselftest-unbind ${DOFF[*]} -- $T/kselftest.sh unbind"
+	"*distro-multirange ${DOFF[*]} -- $T/multirange.sh"
+	"*distro-daxctl ${DOFF[*]} -- $T/daxctl.sh"
+	"*distro-faults-rollback ${DOFF[*]} -- $T/faults.sh rollback"
+	"distro-faults-multirange ${DOFF[*]} -- $T/faults.sh multirange"
+	"distro-faults-signal ${DOFF[*]} -- $T/faults.sh signal"
+	"distro-faults-release ${DOFF[*]} -- $T/faults.sh release"
+	"distro-unbind ${DOFF[*]} -- $T/unbind.sh"
+	"*distro-policy-default=online --distro -- $T/policy.sh default=online"
+)
+# Rust only, the shipped defaults (guard=owned) on the distribution's default online type.
+distro_rust=(
+	"distro-parity-owned|parity-owned ${DOFF[*]} -- $T/parity.sh"
+	"*distro-params-distro --distro --no-load -- $T/params.sh distro"
+	"distro-params-probe-types-distro --distro --no-load -- $T/params.sh probe-types-distro"
+)
+distro_checks() {
+	local full=$1 s words name mode
+	if [ -n "${KMEM_NO_DISTRO:-}" ]; then
+		skipped "the Debian stock kernel's gates and runs (KMEM_NO_DISTRO)"
+		return 0
+	fi
+	distro_gates || { fail "distro: no guest runs on the stock kernel (a gate failed)"; return 0; }
+	for s in "${distro_suites[@]}"; do
+		[ "$full" = 1 ] || [[ $s == \** ]] || continue
+		read -r -a words <<<"${s#\*}"
+		for mode in rust c; do
+			run "${words[0]}" "$mode" $(upstream $mode) "${words[@]:1}"
+		done
+		differential "${words[0]}"
+	done
+	for s in "${distro_rust[@]}"; do
+		[ "$full" = 1 ] || [[ $s == \** ]] || continue
+		read -r -a words <<<"${s#\*}"
+		name=${words[0]%%|*}
+		run "$name" rust "${words[@]:1}"
+		[[ ${words[0]} == *"|"* ]] && differential "${name%-owned}" "$name" "${words[0]#*|}"
+	done
+	if gate "distro: make install in the twin (the user's path) into a staging root" distro_install; then
+		run distro-install c --distro --no-load --file="$repo/build/distro-install/staging" -- \
+			"$T/install.sh" OE
+	fi
+}
+if [ -n "$DISTRO_ONLY" ]; then
+	distro_checks 1
+	finish
+fi
+
 kunit
 for s in "${suites[@]}"; do
 	read -r -a words <<<"$s"
@@ -490,6 +604,8 @@ if make -s install INSTALL_MOD_PATH="$repo/build/staging" >"$LOGDIR/install.log"
 else
 	fail "make install (log: $LOGDIR/install.log)"
 fi
+
+distro_checks 0
 
 # The debug kernel (KASAN, kmemleak with a scan after every scenario, lockdep,
 # DEBUG_OBJECTS, ...) on the scenarios most likely to corrupt or leak memory.

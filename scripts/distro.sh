@@ -1,0 +1,241 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Debian's stock 7.3 kernel as a test target: a toolchain twin of the kernel's own build, the
+# rust/ products an external Rust module needs, the module built for it, and a guest directory
+# that scripts/vm-run boots (Debian's vmlinuz with Debian's own dax modules).  Everything comes
+# from the Debian registry and is cached under $CACHE/distro; each step is skipped when done.
+#
+#   scripts/distro.sh prepare          the packages, the trixie root, the kernel's rust/ products
+#                                      and the guest directory (idempotent)
+#   scripts/distro.sh check-config     Debian's .config is reproduced by olddefconfig in the twin
+#   scripts/distro.sh check-symbols    every Rust symbol the kernel exports (Module.symvers) is
+#                                      defined, same mangled name, by the rebuilt rust/*.o
+#   scripts/distro.sh build SRC OUT    build kmem.ko and kmem_holdpage.ko from the tree SRC in the
+#                                      twin (`make KDIR=... modules`, the user's flow); copy to OUT
+#   scripts/distro.sh check-imports KO every symbol KO imports is exported by the kernel or its
+#                                      modules (Module.symvers)
+#   scripts/distro.sh run CMD...       run CMD in the twin (the repository at /src/kmem-rs, ro)
+#   scripts/distro.sh --print-guest    the guest directory (for vm-run's KMEM_KBUILD)
+#
+# DISTRO_RELEASE / DISTRO_VERSION select another build of the same packaging.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+. "$here/lib.sh"
+
+REL=${DISTRO_RELEASE:-7.3.4+deb13-amd64}
+VER=${DISTRO_VERSION:-7.3.4-1~bpo13+1}
+SUITE=trixie
+MIRROR=${DISTRO_MIRROR:-http://deb.debian.org/debian}
+# What Debian built the kernel with (its .config: CONFIG_CC_VERSION_TEXT, RUSTC_VERSION_TEXT),
+# and what a kernel build and the module's bindgen step need.  No versions are pinned: the
+# config and symbol checks below catch a toolchain that drifted from the kernel's.
+TWIN_PKGS=(rustc rust-src rustfmt bindgen gcc-14 gcc make flex bison bc libelf-dev libssl-dev
+	libclang-dev clang kmod xz-utils dwarves python3 cpio)
+KCC=x86_64-linux-gnu-gcc-14
+
+D=$CACHE/distro
+PKG=$D/pkg-$REL
+key=$(printf '%s\n' "$SUITE" "${TWIN_PKGS[@]}" | sha256sum | cut -c1-12)
+ROOT=$D/$SUITE-root-$key
+KB=/kbuild/$REL # inside the twin
+GUEST=$D/guest-$REL
+
+case "${1:-}" in
+--print-guest) echo "$GUEST"; exit 0 ;;
+--print-root) echo "$ROOT"; exit 0 ;;
+esac
+
+need_root() { [ "$(id -u)" = 0 ] || die "distro.sh needs root (debootstrap, chroot, mounts)"; }
+
+# in_twin CMD...: run CMD as root in the trixie root, in a private mount namespace with /proc,
+# /dev, the 7.3 source at /usr/src/linux-$KVER_MAJOR and the repository at /src/kmem-rs (both
+# read-only).  The environment is the twin's own (its rustc, bindgen, gcc on PATH).
+in_twin() {
+	need_root
+	mkdir -p "$ROOT/usr/src/linux-$KVER_MAJOR" "$ROOT/src/kmem-rs" "$ROOT/proc" "$ROOT/dev"
+	unshare -m -- bash -c '
+		set -e
+		root=$1 ksrc=$2 repo=$3 kmaj=$4
+		shift 4
+		mount --make-rprivate /
+		mount -t proc proc "$root/proc"
+		mount --rbind /dev "$root/dev"
+		mount --bind -o ro "$ksrc" "$root/usr/src/linux-$kmaj"
+		mount --bind -o ro "$repo" "$root/src/kmem-rs"
+		exec chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 \
+			PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin "$@"
+	' in_twin "$ROOT" "$KSRC" "$repo" "$KVER_MAJOR" "$@"
+}
+
+# 1. Debian's kernel packages: vmlinuz, modules, and the headers package's .config and
+#    Module.symvers.
+fetch_packages() {
+	[ -f "$PKG/.done" ] && return 0
+	need_root
+	local dl=$CACHE/dl/distro p deb
+	mkdir -p "$dl"
+	rm -rf "$PKG"
+	for p in linux-binary-$REL linux-modules-$REL linux-headers-$REL; do
+		deb=$(ls "$dl/${p}_"*.deb 2>/dev/null | tail -n1 || true)
+		if [ -z "$deb" ]; then
+			log "downloading $p $VER (trixie-backports)"
+			(cd "$dl" && apt-get download -qq "$p=$VER" >/dev/null) ||
+				die "cannot download $p=$VER: is the trixie-backports source of scripts/setup.sh configured (apt-cache policy $p)?"
+			deb=$(ls "$dl/${p}_"*.deb | tail -n1)
+		fi
+		mkdir -p "$PKG/${p%%-$REL}"
+		dpkg-deb -x "$deb" "$PKG/${p%%-$REL}"
+	done
+	local hdr
+	hdr=$(find "$PKG/linux-headers" -name Module.symvers -path "*$REL*" | head -n1)
+	[ -n "$hdr" ] || die "the headers package has no Module.symvers"
+	ln -sfn "$(dirname "$hdr")" "$PKG/headers"
+	[ -f "$PKG/headers/.config" ] || die "the headers package has no .config"
+	[ -f "$PKG/linux-binary/usr/lib/modules/$REL/vmlinuz" ] || die "linux-binary-$REL has no vmlinuz"
+	touch "$PKG/.done"
+}
+
+# 2. The twin: a trixie root with the compilers Debian built the kernel with.
+make_root() {
+	[ -f "$ROOT/.kmem-rs-done" ] && return 0
+	need_root
+	command -v debootstrap >/dev/null || die "debootstrap is missing (scripts/setup.sh installs it)"
+	local t0=$SECONDS
+	# Roots of other package lists are never used again.
+	find "$D" -maxdepth 1 -name "$SUITE-root-*" ! -path "$ROOT" -exec rm -rf {} +
+	rm -rf "$ROOT"
+	log "debootstrap $SUITE into $ROOT (about 1-2 min)"
+	debootstrap --variant=minbase "$SUITE" "$ROOT" "$MIRROR" >"$D/debootstrap.log" 2>&1 ||
+		{ tail -n 20 "$D/debootstrap.log" >&2; die "debootstrap failed (log: $D/debootstrap.log)"; }
+	log "installing the kernel's toolchain in the twin: ${TWIN_PKGS[*]}"
+	in_twin apt-get update -qq >/dev/null
+	in_twin env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		"${TWIN_PKGS[@]}" >"$D/twin-apt.log" 2>&1 ||
+		{ tail -n 20 "$D/twin-apt.log" >&2; die "apt-get install in the twin failed (log: $D/twin-apt.log)"; }
+	in_twin apt-get clean
+	log "twin ready in $((SECONDS - t0)) s"
+	touch "$ROOT/.kmem-rs-done"
+}
+
+# 3. The rust/ products (and everything else modules_prepare makes) for Debian's .config.
+prepare_kernel() {
+	local out=$ROOT$KB
+	[ -f "$out/.kmem-rs-done" ] && return 0
+	local t0=$SECONDS
+	rm -rf "$out"
+	mkdir -p "$out"
+	cp "$PKG/headers/.config" "$out/.config"
+	log "modules_prepare for $REL in the twin (about 1.5 min)"
+	# Debian sets the release on its make command line (the .config has no LOCALVERSION).
+	in_twin make -s -C /usr/src/linux-$KVER_MAJOR O=$KB CC=$KCC KERNELRELEASE="$REL" olddefconfig \
+		>"$D/prepare-$REL.log" 2>&1 &&
+		in_twin make -C /usr/src/linux-$KVER_MAJOR O=$KB CC=$KCC KERNELRELEASE="$REL" \
+			-j"${KMEM_JOBS:-3}" modules_prepare >>"$D/prepare-$REL.log" 2>&1 ||
+		{ tail -n 30 "$D/prepare-$REL.log" >&2; die "modules_prepare failed (log: $D/prepare-$REL.log)"; }
+	# modpost resolves the module's imports against the kernel's own exports; pahole makes
+	# a module's BTF against the kernel's (vmlinux, as the image carries it).
+	cp "$PKG/headers/Module.symvers" "$out/Module.symvers"
+	"$KSRC/scripts/extract-vmlinux" "$PKG/linux-binary/usr/lib/modules/$REL/vmlinuz" >"$out/vmlinux" ||
+		die "cannot extract vmlinux from Debian's vmlinuz"
+	log "rust/ products ready in $((SECONDS - t0)) s"
+	touch "$out/.kmem-rs-done"
+}
+
+# 4. What vm-run boots: Debian's vmlinuz, and Debian's dax modules (xz-compressed, as packaged)
+#    with modules.dep made by depmod.  The Rust kmem.ko is added by vm-run per run.
+make_guest() {
+	[ -f "$GUEST/.kmem-rs-done" ] && return 0
+	rm -rf "$GUEST"
+	local mods=$GUEST/modroot/lib/modules/$REL src=$PKG/linux-modules/usr/lib/modules/$REL
+	[ -d "$src/kernel/drivers/dax" ] || die "linux-modules-$REL has no kernel/drivers/dax"
+	mkdir -p "$mods/kernel/drivers" "$GUEST/arch/x86/boot" "$GUEST/include/config"
+	cp -a "$src/kernel/drivers/dax" "$mods/kernel/drivers/"
+	cp "$src"/modules.builtin* "$mods/" 2>/dev/null || true
+	depmod -b "$GUEST/modroot" "$REL" 2>/dev/null
+	ln -s "$PKG/linux-binary/usr/lib/modules/$REL/vmlinuz" "$GUEST/arch/x86/boot/bzImage"
+	echo "$REL" >"$GUEST/include/config/kernel.release"
+	echo "Debian $REL ($VER)" >"$GUEST/.kmem-rs-done"
+}
+
+check_config() {
+	# Debian's .config as olddefconfig reproduces it in the twin: identical but for options
+	# that depend on the build host's libraries.
+	local d
+	d=$(diff <(grep -E '^(CONFIG_|# CONFIG_)' "$PKG/headers/.config" | sort) \
+		<(grep -E '^(CONFIG_|# CONFIG_)' "$ROOT$KB/.config" | sort) |
+		grep -E '^[<>]' | grep -vE 'CONFIG_(OPENSSL_SUPPORTS_ML_DSA|MODULE_SIG_KEY_TYPE_MLDSA_[0-9]+)\b' || true)
+	grep -E '^CONFIG_(RUSTC_VERSION_TEXT|CC_VERSION_TEXT|RUSTC_LLVM_VERSION|BINDGEN_VERSION_TEXT)=' \
+		"$ROOT$KB/.config"
+	local rel
+	rel=$(cat "$ROOT$KB/include/config/kernel.release")
+	[ "$rel" = "$REL" ] || { echo "the twin's kernel release is '$rel', not '$REL'"; return 1; }
+	if [ -n "$d" ]; then
+		echo "the twin's .config differs from Debian's:"
+		echo "$d"
+		return 1
+	fi
+	echo "the twin's .config equals Debian's (but for OpenSSL ML-DSA support, which depends on the build host)"
+}
+
+check_symbols() {
+	# Every Rust symbol vmlinux exports (Module.symvers: symbol, crc, module, namespace) must be
+	# defined, with the same mangled name, by the rust/*.o of the twin's build: then a module
+	# built there links against the stock kernel.
+	local want have miss n
+	want=$(awk '$3 == "vmlinux" && $2 ~ /^_R/ {print $2}' "$PKG/headers/Module.symvers" | sort -u)
+	have=$(in_twin sh -c "nm --defined-only $KB/rust/*.o" | awk '$3 ~ /^_R/ {print $3}' | sort -u)
+	n=$(echo "$want" | grep -c .)
+	miss=$(comm -23 <(echo "$want") <(echo "$have"))
+	echo "$n Rust symbols exported by vmlinux; $(echo "$have" | grep -c .) defined by the twin's rust/*.o"
+	if [ -n "$miss" ]; then
+		echo "$(echo "$miss" | grep -c .) not reproduced, e.g.:"
+		echo "$miss" | head -n 5
+		return 1
+	fi
+	[ "$n" -gt 1000 ] || { echo "too few Rust symbols in Module.symvers: $n"; return 1; }
+	echo "all $n reproduced"
+}
+
+check_imports() {
+	local ko=$1 und miss
+	und=$(nm -u "$ko" | awk '{print $2}' | sort -u)
+	miss=$(comm -23 <(echo "$und") <(awk '{print $2}' "$PKG/headers/Module.symvers" | sort -u))
+	echo "$(basename "$ko"): $(echo "$und" | grep -c .) imported symbols"
+	if [ -n "$miss" ]; then
+		echo "not exported by $REL:"
+		echo "$miss"
+		return 1
+	fi
+	echo "all exported by $REL (vmlinux and its modules)"
+}
+
+# build SRC OUT: the module's own build in the twin, from a copy of SRC's sources (the build
+# writes objects next to them), with the Makefile a user runs: make KDIR=<prepared tree>.
+build_module() {
+	local src=$1 out=$2 w=/work/kmem-rs
+	rm -rf "$ROOT$w"
+	mkdir -p "$ROOT$w" "$out"
+	(cd "$src" && git ls-files -z --cached --others --exclude-standard -- Makefile Kbuild Kconfig src kunit scripts/install |
+		xargs -0 tar -c) | tar -x -C "$ROOT$w"
+	in_twin make -C $w KDIR=$KB W=1 modules
+	cp "$ROOT$w/kmem.ko" "$out/"
+	mkdir -p "$out/kunit"
+	cp "$ROOT$w"/kunit/*.ko "$out/kunit/" 2>/dev/null || true
+}
+
+case "${1:-}" in
+prepare)
+	fetch_packages
+	make_root
+	prepare_kernel
+	make_guest
+	;;
+check-config) check_config ;;
+check-symbols) check_symbols ;;
+check-imports) check_imports "$2" ;;
+build) build_module "$2" "$3" ;;
+run) shift; in_twin "$@" ;;
+*) die "usage: distro.sh prepare|check-config|check-symbols|check-imports KO|build SRC OUT|run CMD|--print-guest" ;;
+esac
