@@ -33,7 +33,6 @@ MIRROR=${DISTRO_MIRROR:-http://deb.debian.org/debian}
 # config and symbol checks below catch a toolchain that drifted from the kernel's.
 TWIN_PKGS=(rustc rust-src rustfmt bindgen gcc-14 gcc make flex bison bc libelf-dev libssl-dev
 	libclang-dev clang kmod xz-utils dwarves python3 cpio)
-KCC=x86_64-linux-gnu-gcc-14
 
 D=$CACHE/distro
 PKG=$D/pkg-$REL
@@ -50,23 +49,24 @@ esac
 need_root() { [ "$(id -u)" = 0 ] || die "distro.sh needs root (debootstrap, chroot, mounts)"; }
 
 # in_twin CMD...: run CMD as root in the trixie root, in a private mount namespace with /proc,
-# /dev, the 7.3 source at /usr/src/linux-$KVER_MAJOR and the repository at /src/kmem-rs (both
-# read-only).  The environment is the twin's own (its rustc, bindgen, gcc on PATH).
+# /dev, the 7.3 source at /usr/src/linux-$KVER_MAJOR, the repository at /src/kmem-rs and the
+# unpacked kernel packages at /pkg (all read-only).  The environment is the twin's own (its rustc, bindgen, gcc on PATH).
 in_twin() {
 	need_root
-	mkdir -p "$ROOT/usr/src/linux-$KVER_MAJOR" "$ROOT/src/kmem-rs" "$ROOT/proc" "$ROOT/dev"
+	mkdir -p "$ROOT/usr/src/linux-$KVER_MAJOR" "$ROOT/src/kmem-rs" "$ROOT/pkg" "$ROOT/proc" "$ROOT/dev"
 	unshare -m -- bash -c '
 		set -e
-		root=$1 ksrc=$2 repo=$3 kmaj=$4
-		shift 4
+		root=$1 ksrc=$2 repo=$3 kmaj=$4 pkg=$5
+		shift 5
 		mount --make-rprivate /
 		mount -t proc proc "$root/proc"
 		mount --rbind /dev "$root/dev"
 		mount --bind -o ro "$ksrc" "$root/usr/src/linux-$kmaj"
 		mount --bind -o ro "$repo" "$root/src/kmem-rs"
+		mount --bind -o ro "$pkg" "$root/pkg"
 		exec chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 \
 			PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin "$@"
-	' in_twin "$ROOT" "$KSRC" "$repo" "$KVER_MAJOR" "$@"
+	' in_twin "$ROOT" "$KSRC" "$repo" "$KVER_MAJOR" "$PKG" "$@"
 }
 
 # 1. Debian's kernel packages: vmlinuz, modules, and the headers package's .config and
@@ -119,28 +119,20 @@ make_root() {
 	touch "$ROOT/.kmem-rs-done"
 }
 
-# 3. The rust/ products (and everything else modules_prepare makes) for Debian's .config.
+# 3. The rust/ products (and everything else modules_prepare makes) for Debian's .config, made
+#    by scripts/prepare-kernel.sh, the user's own step, run in the twin on the packages' files.
 prepare_kernel() {
 	local out=$ROOT$KB
-	[ -f "$out/.kmem-rs-done" ] && return 0
+	[ -f "$out/.kmem-rs-prepared" ] && return 0
 	local t0=$SECONDS
 	rm -rf "$out"
-	mkdir -p "$out"
-	cp "$PKG/headers/.config" "$out/.config"
 	log "modules_prepare for $REL in the twin (about 1.5 min)"
-	# Debian sets the release on its make command line (the .config has no LOCALVERSION).
-	in_twin make -s -C /usr/src/linux-$KVER_MAJOR O=$KB CC=$KCC KERNELRELEASE="$REL" olddefconfig \
-		>"$D/prepare-$REL.log" 2>&1 &&
-		in_twin make -C /usr/src/linux-$KVER_MAJOR O=$KB CC=$KCC KERNELRELEASE="$REL" \
-			-j"${KMEM_JOBS:-3}" modules_prepare >>"$D/prepare-$REL.log" 2>&1 ||
+	in_twin /src/kmem-rs/scripts/prepare-kernel.sh --release="$REL" \
+		--headers="/pkg/linux-headers/usr/src/linux-headers-$REL" \
+		--source="/usr/src/linux-$KVER_MAJOR" --vmlinuz="/pkg/linux-binary/usr/lib/modules/$REL/vmlinuz" \
+		--jobs="${KMEM_JOBS:-3}" "$KB" >"$D/prepare-$REL.log" 2>&1 ||
 		{ tail -n 30 "$D/prepare-$REL.log" >&2; die "modules_prepare failed (log: $D/prepare-$REL.log)"; }
-	# modpost resolves the module's imports against the kernel's own exports; pahole makes
-	# a module's BTF against the kernel's (vmlinux, as the image carries it).
-	cp "$PKG/headers/Module.symvers" "$out/Module.symvers"
-	"$KSRC/scripts/extract-vmlinux" "$PKG/linux-binary/usr/lib/modules/$REL/vmlinuz" >"$out/vmlinux" ||
-		die "cannot extract vmlinux from Debian's vmlinuz"
 	log "rust/ products ready in $((SECONDS - t0)) s"
-	touch "$out/.kmem-rs-done"
 }
 
 # 4. What vm-run boots: Debian's vmlinuz, and Debian's dax modules (xz-compressed, as packaged)
