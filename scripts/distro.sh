@@ -32,7 +32,7 @@ MIRROR=${DISTRO_MIRROR:-http://deb.debian.org/debian}
 # and what a kernel build and the module's bindgen step need.  No versions are pinned: the
 # config and symbol checks below catch a toolchain that drifted from the kernel's.
 TWIN_PKGS=(rustc rust-src rustfmt bindgen gcc-14 gcc make flex bison bc libelf-dev libssl-dev
-	libclang-dev clang kmod xz-utils dwarves python3 cpio)
+	libclang-dev clang kmod xz-utils zstd dwarves python3 cpio)
 
 D=$CACHE/distro
 PKG=$D/pkg-$REL

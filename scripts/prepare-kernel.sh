@@ -20,7 +20,7 @@
 #
 # The rustc on PATH must be the kernel's (CONFIG_RUSTC_VERSION_TEXT) and its C compiler
 # (CONFIG_CC_VERSION_TEXT) installed: on Debian 13, `apt install rustc rust-src rustfmt bindgen
-# gcc-14 make flex bison bc libelf-dev libssl-dev libclang-dev clang dwarves`.
+# gcc-14 make flex bison bc libelf-dev libssl-dev libclang-dev clang dwarves zstd`.
 set -euo pipefail
 
 rel=$(uname -r) headers="" source="" vmlinuz="" jobs=$(nproc) out=""
@@ -95,8 +95,12 @@ if [ -z "$vmlinuz" ]; then
 fi
 if [ -n "$vmlinuz" ]; then
 	# pahole makes the module's BTF against the kernel's.
-	"$source/scripts/extract-vmlinux" "$vmlinuz" >"$out/vmlinux" 2>/dev/null ||
-		{ rm -f "$out/vmlinux"; log "no vmlinux in $vmlinuz: the module gets no BTF"; }
+	# (extract-vmlinux needs the image's decompressor: zstd for Debian's.)
+	if ! "$source/scripts/extract-vmlinux" "$vmlinuz" >"$out/vmlinux" 2>/dev/null ||
+		[ "$(head -c 4 "$out/vmlinux" | od -An -tx1 | tr -d ' ')" != 7f454c46 ]; then
+		rm -f "$out/vmlinux"
+		log "cannot extract vmlinux from $vmlinuz (is zstd installed?): the module gets no BTF"
+	fi
 fi
 echo "$rel $have_rustc" >"$out/.kmem-rs-prepared"
 log "prepared: make KDIR=$out && make KDIR=$out install"
