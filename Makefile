@@ -9,6 +9,9 @@
 #   make check           install, build, run every test (KUnit + guest); ends "N passed, N failed"
 #   make demo            boot a guest and show the device's life, step by step
 #   make check-debug     every guest suite on the debug kernel (KASAN, kmemleak, ...)
+#   make check-distro    every Debian stock kernel run (make check runs a subset): the toolchain
+#                        twin, the rust/ products, the module built for 7.3.4+deb13-amd64, and the
+#                        suites on Debian's own vmlinuz and modules, Rust vs Debian's C kmem.ko
 #   make check-intree    the upstream series built in tree (=m, =y, MEMORY_HOTREMOVE=n), parity,
 #                        and kunit.py run on the patched tree
 #   make series          the upstream patch series in build/series (git format-patch)
@@ -41,7 +44,8 @@ KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) $(KTOOLCHAIN) $(if $(CLIPPY),CLIPPY=1)
 
 export PATH := /usr/lib/llvm-19/bin:$(PATH)
 
-.PHONY: all modules modules-debug install setup kernel kernel-debug check check-debug check-intree demo bench \
+.PHONY: all modules modules-debug install setup kernel kernel-debug check check-debug check-distro \
+	check-intree demo bench \
 	series series-bisect series-kunit \
 	rustfmt rustfmtcheck clean
 
@@ -88,6 +92,9 @@ check-debug:
 
 check:
 	$(SCRIPTS)/check.sh
+
+check-distro:
+	KMEM_DISTRO=full $(SCRIPTS)/check.sh
 
 # The in-tree builds as a module and built in (a kernel build each, about 5-7 min cold, and the
 # parity suite on each), and the MEMORY_HOTREMOVE=n compile check.

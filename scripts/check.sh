@@ -248,10 +248,13 @@ run() {
 	vmrun "$@"
 	account "$name" "$mode"
 }
-# run_pair NAME [vm-run options] -- SCRIPT [ARGS]: the Rust run (upstream semantics) and the C
-# run of NAME at the same time.  For guests on one TCG thread each (vm-run --distro): two of them
-# share the machine's two cores.
+# run_pair [--upstream] NAME [vm-run options] -- SCRIPT [ARGS]: the Rust run (with --upstream:
+# upstream semantics, guard=off) and the C run of NAME at the same time, each guest on one TCG
+# thread (vm-run --tcg-single): two such guests share the machine's two cores, and a pair takes
+# about 60 % of the time of two multi-threaded guests one after the other.
 run_pair() {
+	local up=""
+	[ "$1" = --upstream ] && { up=$OFF; shift; }
 	local name=$1
 	shift
 	if [ -n "${KMEM_CHECK_ONLY:-}" ] && ! [[ $name =~ $KMEM_CHECK_ONLY ]]; then
@@ -259,8 +262,8 @@ run_pair() {
 		skipped "$name [c] (not selected by KMEM_CHECK_ONLY)"
 		return 0
 	fi
-	vmrun "$name" rust $(upstream rust) "$@" &
-	vmrun "$name" c "$@" &
+	vmrun "$name" rust --tcg-single $up "$@" &
+	vmrun "$name" c --tcg-single "$@" &
 	wait
 	account "$name" rust
 	account "$name" c
@@ -377,8 +380,6 @@ kunit() {
 # differences in scripts/tests/expected/NAME-owned may (and must) appear: owned refuses
 # external memoryN/state transitions after a state write, which the desync steps do.
 OFF=--append=kmem.guard=off
-# upstream MODE: vm-run options that give MODE the upstream semantics.
-upstream() { [ "$1" = rust ] && echo "$OFF"; }
 T=$here/tests
 suites=(
 	"parity -- $T/parity.sh"
@@ -470,6 +471,7 @@ distro_rust=(
 	"distro-parity-owned|parity-owned ${DOFF[*]} -- $T/parity.sh"
 	"*distro-params-distro --distro --no-load -- $T/params.sh distro"
 	"distro-params-probe-types-distro --distro --no-load -- $T/params.sh probe-types-distro"
+	"distro-kselftest-movable --distro --append=kmem.online_type=online_movable -- $T/kselftest.sh"
 )
 distro_checks() {
 	local full=$1 s words name mode
@@ -481,7 +483,7 @@ distro_checks() {
 	for s in "${distro_suites[@]}"; do
 		[ "$full" = 1 ] || [[ $s == \** ]] || continue
 		read -r -a words <<<"${s#\*}"
-		run_pair "${words[@]}"
+		run_pair --upstream "${words[@]}"
 		# The differences the project's kernel expects of the same suite, and no other.
 		differential "${words[0]}" "${words[0]}" "${words[0]#distro-}"
 	done
@@ -505,9 +507,7 @@ fi
 kunit
 for s in "${suites[@]}"; do
 	read -r -a words <<<"$s"
-	for mode in rust c; do
-		run "${words[0]}" "$mode" $(upstream $mode) "${words[@]:1}"
-	done
+	run_pair --upstream "${words[@]}"
 	differential "${words[0]}"
 	if [[ $owned == *" ${words[0]} "* ]]; then
 		run "${words[0]}-owned" rust "${words[@]:1}"
@@ -553,9 +553,7 @@ policies=(
 	"auto-movable|memhp_default_state=online memory_hotplug.online_policy=auto-movable memory_hotplug.auto_movable_numa_aware=0"
 )
 for p in "${policies[@]}"; do
-	for mode in rust c; do
-		run "policy-${p%%|*}" $mode --append="${p#*|}" -- "$T/policy.sh" "${p%%|*}"
-	done
+	run_pair "policy-${p%%|*}" --append="${p#*|}" -- "$T/policy.sh" "${p%%|*}"
 	differential "policy-${p%%|*}"
 done
 
@@ -603,9 +601,7 @@ paths=(
 )
 for s in "${paths[@]}"; do
 	read -r -a words <<<"$s"
-	for mode in rust c; do
-		run "${words[0]}" "$mode" "${words[@]:1}"
-	done
+	run_pair "${words[@]}"
 	differential "${words[0]}"
 done
 

@@ -209,8 +209,14 @@ build_module() {
 	local src=$1 out=$2 w=/work/kmem-rs
 	rm -rf "$ROOT$w"
 	mkdir -p "$ROOT$w" "$out"
-	(cd "$src" && git ls-files -z --cached --others --exclude-standard -- Makefile Kbuild Kconfig src kunit scripts/install |
-		xargs -0 tar -c) | tar -x -C "$ROOT$w"
+	local parts=(Makefile Kbuild Kconfig src kunit scripts)
+	if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
+		(cd "$src" && git ls-files -z --cached --others --exclude-standard -- "${parts[@]}" |
+			xargs -0 tar -c) | tar -x -C "$ROOT$w"
+	else
+		tar -C "$src" -c --exclude '*.o' --exclude '*.ko' --exclude 'bindings_generated.rs' \
+			"${parts[@]}" | tar -x -C "$ROOT$w"
+	fi
 	in_twin make -C $w KDIR=$KB W=1 modules
 	cp "$ROOT$w/kmem.ko" "$out/"
 	mkdir -p "$out/kunit"

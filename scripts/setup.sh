@@ -128,6 +128,8 @@ install_bindgen() {
 }
 
 install_debs
+# The kernel source and Debian's stock kernel (scripts/distro.sh) come from trixie-backports.
+add_backports_source
 fetch_kernel_source
 install_bindgen
 log "toolchain ready: KSRC=$KSRC BINDGEN=$BINDGEN"
