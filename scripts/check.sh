@@ -268,6 +268,23 @@ run_pair() {
 	account "$name" rust
 	account "$name" c
 }
+# run_two "NAME MODE [options] -- SCRIPT [ARGS]" "NAME MODE ...": two different runs at once, each
+# on one TCG thread.
+run_two() {
+	local a b
+	read -r -a a <<<"$1"
+	read -r -a b <<<"$2"
+	if [ -n "${KMEM_CHECK_ONLY:-}" ]; then
+		run "${a[@]}"
+		run "${b[@]}"
+		return 0
+	fi
+	vmrun "${a[0]}" "${a[1]}" --tcg-single "${a[@]:2}" &
+	vmrun "${b[0]}" "${b[1]}" --tcg-single "${b[@]:2}" &
+	wait
+	account "${a[0]}" "${a[1]}"
+	account "${b[0]}" "${b[1]}"
+}
 # vmrun NAME MODE [vm-run options] -- SCRIPT [ARGS]: one guest run; its output in
 # $LOGDIR/NAME-MODE.txt, its exit status in $LOGDIR/NAME-MODE.rc.
 vmrun() {
@@ -656,10 +673,11 @@ elif [ -n "${KMEM_NO_DEBUG:-}" ]; then
 elif make -s modules-debug >"$LOGDIR/build-debug.log" 2>&1; then
 	pass "build the debug kernel and modules"
 	export KMEM_VM_TIMEOUT=${KMEM_VM_TIMEOUT:-1200}
-	for r in "${debug_runs[@]}"; do
-		read -r -a words <<<"$r"
-		run "${words[@]}"
-	done
+	# The leak check and the signal abort at once (one TCG thread each); the stress run alone,
+	# with both vCPUs truly parallel.
+	run_two "${debug_runs[0]}" "${debug_runs[1]}"
+	read -r -a words <<<"${debug_runs[2]}"
+	run "${words[@]}"
 	grep -h '^LEAKS ' "$LOGDIR"/debug-leakcheck-*.txt 2>/dev/null | sed 's/^/# /'
 else
 	fail "build the debug kernel and modules (log: $LOGDIR/build-debug.log)"

@@ -36,9 +36,10 @@ TWIN_PKGS=(rustc rust-src rustfmt bindgen gcc-14 gcc make flex bison bc libelf-d
 
 D=$CACHE/distro
 PKG=$D/pkg-$REL
-key=$(printf '%s\n' "$SUITE" "${TWIN_PKGS[@]}" | sha256sum | cut -c1-12)
+key=$(printf '%s\n' "$SUITE" "${TWIN_PKGS[@]}" "linux-headers-$REL=$VER" "linux-source-$KVER_MAJOR=$VER" |
+	sha256sum | cut -c1-12)
 ROOT=$D/$SUITE-root-$key
-KB=/kbuild/$REL # inside the twin
+KB=/var/lib/kmem-rs/kbuild/$REL # inside the twin: prepare-kernel.sh's default
 GUEST=$D/guest-$REL
 
 case "${1:-}" in
@@ -49,24 +50,23 @@ esac
 need_root() { [ "$(id -u)" = 0 ] || die "distro.sh needs root (debootstrap, chroot, mounts)"; }
 
 # in_twin CMD...: run CMD as root in the trixie root, in a private mount namespace with /proc,
-# /dev, the 7.3 source at /usr/src/linux-$KVER_MAJOR, the repository at /src/kmem-rs and the
-# unpacked kernel packages at /pkg (all read-only).  The environment is the twin's own (its rustc, bindgen, gcc on PATH).
+# /dev, the repository at /src/kmem-rs and the unpacked kernel packages at /pkg (both
+# read-only).  The environment is the twin's own (its rustc, bindgen, gcc on PATH).
 in_twin() {
 	need_root
-	mkdir -p "$ROOT/usr/src/linux-$KVER_MAJOR" "$ROOT/src/kmem-rs" "$ROOT/pkg" "$ROOT/proc" "$ROOT/dev"
+	mkdir -p "$ROOT/src/kmem-rs" "$ROOT/pkg" "$ROOT/proc" "$ROOT/dev"
 	unshare -m -- bash -c '
 		set -e
-		root=$1 ksrc=$2 repo=$3 kmaj=$4 pkg=$5
-		shift 5
+		root=$1 repo=$2 pkg=$3
+		shift 3
 		mount --make-rprivate /
 		mount -t proc proc "$root/proc"
 		mount --rbind /dev "$root/dev"
-		mount --bind -o ro "$ksrc" "$root/usr/src/linux-$kmaj"
 		mount --bind -o ro "$repo" "$root/src/kmem-rs"
 		mount --bind -o ro "$pkg" "$root/pkg"
 		exec chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 \
 			PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin "$@"
-	' in_twin "$ROOT" "$KSRC" "$repo" "$KVER_MAJOR" "$PKG" "$@"
+	' in_twin "$ROOT" "$repo" "$PKG" "$@"
 }
 
 # 1. Debian's kernel packages: vmlinuz, modules, and the headers package's .config and
@@ -114,23 +114,35 @@ make_root() {
 	in_twin env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		"${TWIN_PKGS[@]}" >"$D/twin-apt.log" 2>&1 ||
 		{ tail -n 20 "$D/twin-apt.log" >&2; die "apt-get install in the twin failed (log: $D/twin-apt.log)"; }
+	# What a user of the stock kernel installs from trixie-backports: its headers package (with
+	# its dependencies) and the kernel source package.  The packages already downloaded on the
+	# host go into apt's cache first, so apt fetches only the dependencies.
+	echo "deb $MIRROR $SUITE-backports main" >"$ROOT/etc/apt/sources.list.d/$SUITE-backports.list"
+	cp "$CACHE/dl/linux-source-${KVER_MAJOR}_${VER}_all.deb" "$CACHE/dl/distro/linux-headers-${REL}_"*.deb \
+		"$ROOT/var/cache/apt/archives/" 2>/dev/null || true
+	log "installing linux-headers-$REL and linux-source-$KVER_MAJOR in the twin"
+	in_twin apt-get update -qq >/dev/null
+	in_twin env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		"linux-headers-$REL=$VER" "linux-source-$KVER_MAJOR=$VER" >>"$D/twin-apt.log" 2>&1 ||
+		{ tail -n 20 "$D/twin-apt.log" >&2; die "apt-get install in the twin failed (log: $D/twin-apt.log)"; }
 	in_twin apt-get clean
 	log "twin ready in $((SECONDS - t0)) s"
 	touch "$ROOT/.kmem-rs-done"
 }
 
 # 3. The rust/ products (and everything else modules_prepare makes) for Debian's .config, made
-#    by scripts/prepare-kernel.sh, the user's own step, run in the twin on the packages' files.
+#    by scripts/prepare-kernel.sh, the user's own step, with its defaults: the installed headers
+#    package and source tarball.  (The kernel image is not installed in the twin: its vmlinuz, for
+#    the module's BTF, comes from the unpacked package.)
 prepare_kernel() {
 	local out=$ROOT$KB
 	[ -f "$out/.kmem-rs-prepared" ] && return 0
 	local t0=$SECONDS
 	rm -rf "$out"
-	log "modules_prepare for $REL in the twin (about 1.5 min)"
+	log "prepare-kernel.sh for $REL in the twin (about 2 min)"
 	in_twin /src/kmem-rs/scripts/prepare-kernel.sh --release="$REL" \
-		--headers="/pkg/linux-headers/usr/src/linux-headers-$REL" \
-		--source="/usr/src/linux-$KVER_MAJOR" --vmlinuz="/pkg/linux-binary/usr/lib/modules/$REL/vmlinuz" \
-		--jobs="${KMEM_JOBS:-3}" "$KB" >"$D/prepare-$REL.log" 2>&1 ||
+		--vmlinuz="/pkg/linux-binary/usr/lib/modules/$REL/vmlinuz" --jobs="${KMEM_JOBS:-3}" \
+		>"$D/prepare-$REL.log" 2>&1 ||
 		{ tail -n 30 "$D/prepare-$REL.log" >&2; die "modules_prepare failed (log: $D/prepare-$REL.log)"; }
 	log "rust/ products ready in $((SECONDS - t0)) s"
 }
