@@ -463,11 +463,8 @@ distro_gates() {
 # root that the guest copies over Debian's module tree; modprobe must pick the Rust module, whose
 # missing signature taints it E on top of O.
 distro_install() {
-	local st=/work/staging
-	"$here/distro.sh" run sh -c "rm -rf $st && make -s -C /work/kmem-rs KDIR=/kbuild/$(cat \
-		"$("$here/distro.sh" --print-guest)/include/config/kernel.release") install INSTALL_MOD_PATH=$st" &&
-		rm -rf "$repo/build/distro-install" && mkdir -p "$repo/build/distro-install" &&
-		cp -a "$("$here/distro.sh" --print-root)$st" "$repo/build/distro-install/staging"
+	rm -rf "$repo/build/distro-install"
+	"$here/distro.sh" install "$repo/build/distro-install/staging"
 }
 DOFF=(--distro --append=memhp_default_state=offline)
 distro_suites=(
@@ -488,7 +485,6 @@ distro_rust=(
 	"distro-parity-owned|parity-owned ${DOFF[*]} -- $T/parity.sh"
 	"*distro-params-distro --distro --no-load -- $T/params.sh distro"
 	"distro-params-probe-types-distro --distro --no-load -- $T/params.sh probe-types-distro"
-	"distro-kselftest-movable --distro --append=kmem.online_type=online_movable -- $T/kselftest.sh"
 )
 distro_checks() {
 	local full=$1 s words name mode

@@ -15,6 +15,8 @@
 #                                      twin (`make KDIR=... modules`, the user's flow); copy to OUT
 #   scripts/distro.sh check-imports KO every symbol KO imports is exported by the kernel or its
 #                                      modules (Module.symvers)
+#   scripts/distro.sh install OUT      `make install` of that build in the twin, into a staging
+#                                      root copied to OUT
 #   scripts/distro.sh run CMD...       run CMD in the twin (the repository at /src/kmem-rs, ro)
 #   scripts/distro.sh --print-guest    the guest directory (for vm-run's KMEM_KBUILD)
 #
@@ -235,6 +237,17 @@ build_module() {
 	cp "$ROOT$w"/kunit/*.ko "$out/kunit/" 2>/dev/null || true
 }
 
+# install OUT: `make install` of the module built by build_module, run in the twin into a
+# staging root (INSTALL_MOD_PATH), copied to OUT.
+install_staging() {
+	local out=$1 st=/work/staging
+	in_twin sh -c "rm -rf $st && make -s -C /work/kmem-rs KDIR=$KB install INSTALL_MOD_PATH=$st"
+	rm -rf "$out"
+	mkdir -p "$(dirname "$out")"
+	cp -a "$ROOT$st" "$out"
+	find "$out" -type f | sed "s|^$out/||"
+}
+
 case "${1:-}" in
 prepare)
 	fetch_packages
@@ -246,6 +259,7 @@ check-config) check_config ;;
 check-symbols) check_symbols ;;
 check-imports) check_imports "$2" ;;
 build) build_module "$2" "$3" ;;
+install) install_staging "$2" ;;
 run) shift; in_twin "$@" ;;
-*) die "usage: distro.sh prepare|check-config|check-symbols|check-imports KO|build SRC OUT|run CMD|--print-guest" ;;
+*) die "usage: distro.sh prepare|check-config|check-symbols|check-imports KO|build SRC OUT|install OUT|run CMD|--print-guest" ;;
 esac
