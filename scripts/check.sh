@@ -466,6 +466,10 @@ distro_install() {
 	rm -rf "$repo/build/distro-install"
 	"$here/distro.sh" install "$repo/build/distro-install/staging"
 }
+distro_dkms() {
+	rm -rf "$repo/build/distro-dkms"
+	"$here/distro.sh" dkms "$repo/build/distro-dkms/staging"
+}
 DOFF=(--distro --append=memhp_default_state=offline)
 distro_suites=(
 	"*distro-parity ${DOFF[*]} -- $T/parity.sh"
@@ -510,6 +514,12 @@ distro_checks() {
 	if gate "distro: make install in the twin (the user's path) into a staging root" distro_install; then
 		run distro-install c --distro --no-load --file="$repo/build/distro-install/staging" -- \
 			"$T/install.sh" OE
+	fi
+	# The DKMS flow: dkms add, build (scripts/dkms-make: the headers package's build directory has
+	# no rust/, so against prepare-kernel.sh's tree) and install, in the twin.
+	if gate "distro: dkms add/build/install in the twin" distro_dkms; then
+		run distro-dkms c --distro --no-load --file="$repo/build/distro-dkms/staging" -- \
+			"$T/install.sh" OE dkms
 	fi
 }
 if [ -n "$DISTRO_ONLY" ]; then

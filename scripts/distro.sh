@@ -17,6 +17,7 @@
 #                                      modules (Module.symvers)
 #   scripts/distro.sh install OUT      `make install` of that build in the twin, into a staging
 #                                      root copied to OUT
+#   scripts/distro.sh dkms OUT         dkms add/build/install in the twin; updates/ copied to OUT
 #   scripts/distro.sh run CMD...       run CMD in the twin (the repository at /src/kmem-rs, ro)
 #   scripts/distro.sh --print-guest    the guest directory (for vm-run's KMEM_KBUILD)
 #
@@ -33,7 +34,7 @@ MIRROR=${DISTRO_MIRROR:-http://deb.debian.org/debian}
 # What Debian built the kernel with (its .config: CONFIG_CC_VERSION_TEXT, RUSTC_VERSION_TEXT),
 # and what a kernel build and the module's bindgen step need.  No versions are pinned: the
 # config and symbol checks below catch a toolchain that drifted from the kernel's.
-TWIN_PKGS=(rustc rust-src rustfmt bindgen gcc-14 gcc make flex bison bc libelf-dev libssl-dev
+TWIN_PKGS=(rustc rust-src rustfmt bindgen gcc-14 gcc make dkms flex bison bc libelf-dev libssl-dev
 	libclang-dev clang kmod xz-utils zstd dwarves python3 cpio)
 
 D=$CACHE/distro
@@ -217,20 +218,44 @@ check_imports() {
 	echo "all exported by $REL (vmlinux and its modules)"
 }
 
+# copy_sources SRC DEST: the module's sources (what git tracks, or the tree without build products).
+copy_sources() {
+	local src=$1 dest=$2 parts=(Makefile Kbuild Kconfig dkms.conf src kunit scripts)
+	mkdir -p "$dest"
+	if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
+		(cd "$src" && git ls-files -z --cached --others --exclude-standard -- "${parts[@]}" |
+			xargs -0 tar -c) | tar -x -C "$dest"
+	else
+		tar -C "$src" -c --exclude '*.o' --exclude '*.ko' --exclude 'bindings_generated.rs' \
+			"${parts[@]}" | tar -x -C "$dest"
+	fi
+}
+
+# dkms OUT: a Debian user's DKMS flow in the twin, `dkms add`, `build` and `install` for the stock
+# kernel's release (scripts/dkms-make finds no rust/ in the headers package's build directory and
+# builds against the tree prepare-kernel.sh made); the twin's updates/ tree copied to OUT as a
+# staging root.
+dkms_flow() {
+	local out=$1 v
+	v=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$repo/dkms.conf")
+	in_twin sh -c "dkms remove kmem-rs/$v --all >/dev/null 2>&1; rm -rf /usr/src/kmem-rs-$v /usr/lib/modules/$REL/updates"
+	copy_sources "$repo" "$ROOT/usr/src/kmem-rs-$v"
+	in_twin dkms add "kmem-rs/$v"
+	in_twin dkms build "kmem-rs/$v" -k "$REL"
+	in_twin dkms install "kmem-rs/$v" -k "$REL"
+	rm -rf "$out"
+	mkdir -p "$out/lib/modules/$REL"
+	cp -a "$ROOT/usr/lib/modules/$REL/updates" "$out/lib/modules/$REL/"
+	find "$out" -type f | sed "s|^$out/||"
+}
+
 # build SRC OUT: the module's own build in the twin, from a copy of SRC's sources (the build
 # writes objects next to them), with the Makefile a user runs: make KDIR=<prepared tree>.
 build_module() {
 	local src=$1 out=$2 w=/work/kmem-rs
 	rm -rf "$ROOT$w"
 	mkdir -p "$ROOT$w" "$out"
-	local parts=(Makefile Kbuild Kconfig src kunit scripts)
-	if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
-		(cd "$src" && git ls-files -z --cached --others --exclude-standard -- "${parts[@]}" |
-			xargs -0 tar -c) | tar -x -C "$ROOT$w"
-	else
-		tar -C "$src" -c --exclude '*.o' --exclude '*.ko' --exclude 'bindings_generated.rs' \
-			"${parts[@]}" | tar -x -C "$ROOT$w"
-	fi
+	copy_sources "$src" "$ROOT$w"
 	in_twin make -C $w KDIR=$KB W=1 modules
 	cp "$ROOT$w/kmem.ko" "$out/"
 	mkdir -p "$out/kunit"
@@ -260,6 +285,7 @@ check-symbols) check_symbols ;;
 check-imports) check_imports "$2" ;;
 build) build_module "$2" "$3" ;;
 install) install_staging "$2" ;;
+dkms) dkms_flow "$2" ;;
 run) shift; in_twin "$@" ;;
-*) die "usage: distro.sh prepare|check-config|check-symbols|check-imports KO|build SRC OUT|install OUT|run CMD|--print-guest" ;;
+*) die "usage: distro.sh prepare|check-config|check-symbols|check-imports KO|build SRC OUT|install OUT|dkms OUT|run CMD|--print-guest" ;;
 esac

@@ -3,10 +3,13 @@
 # is a root made on the host by `make install INSTALL_MOD_PATH=...`: it holds
 # lib/modules/<release>/updates/kmem.ko and etc/depmod.d/kmem-rs.conf.  The
 # guest already has the in-tree C kmem.ko under kernel/; Debian's kmod must
-# pick the Rust one.  Argument: the taint the loaded module must show (default O, out of
-# tree; OE on a kernel that verifies module signatures, for the unsigned module).
+# pick the Rust one.  Arguments: the taint the loaded module must show (default O, out of
+# tree; OE on a kernel that verifies module signatures, for the unsigned module), and "dkms"
+# when STAGING is the updates/ tree of `dkms install` (updates/dkms/kmem.ko, no depmod override:
+# depmod searches updates/ before the kernel's own modules).
 . /test/lib.sh
 taint=${1:-O}
+flow=${2:-make}
 plan 12
 rel=$(uname -r)
 # kmem.ko, or kmem.ko.xz as a distribution compresses it.
@@ -14,10 +17,17 @@ c_kmem_present() { compgen -G "/lib/modules/$rel/kernel/drivers/dax/kmem.ko*" >/
 check "the in-tree C kmem.ko is present" c_kmem_present
 check "kmem is not loaded yet" [ ! -e /sys/module/kmem ]
 cp -a /test/staging/. /
-check "make install put kmem.ko under updates/" [ -f /lib/modules/$rel/updates/kmem.ko ]
-check "make install put the depmod override" grep -qx "override kmem \* updates" /etc/depmod.d/kmem-rs.conf
+if [ "$flow" = dkms ]; then
+	ko=/lib/modules/$rel/updates/dkms/kmem.ko
+	check "dkms install put kmem.ko under updates/dkms/" [ -f $ko ]
+	check "no depmod override (dkms installs none)" [ ! -e /etc/depmod.d/kmem-rs.conf ]
+else
+	ko=/lib/modules/$rel/updates/kmem.ko
+	check "make install put kmem.ko under updates/" [ -f $ko ]
+	check "make install put the depmod override" grep -qx "override kmem \* updates" /etc/depmod.d/kmem-rs.conf
+fi
 depmod -a
-expect_eq "modinfo kmem: the Rust module" "/lib/modules/$rel/updates/kmem.ko" "$(modinfo -F filename kmem)"
+expect_eq "modinfo kmem: the Rust module" "$ko" "$(modinfo -F filename kmem)"
 check "modinfo kmem: description says Rust" contains "$(modinfo -F description kmem)" "\(Rust\)"
 expect_eq "modinfo kmem: alias dax:t0*" "dax:t0*" "$(modinfo -F alias kmem)"
 expect_eq "modprobe kmem" 0 "$(modprobe kmem; echo $?)"
