@@ -428,7 +428,6 @@ owned+=" faults-release "
 # (their precondition, as on the project's kernel); the distribution's default online type is
 # what the policy, params and install runs boot with.  make check runs the subset marked "*",
 # make check-distro all of them.
-DISTRO_OK=0
 distro_build() {
 	local log=$LOGDIR/distro-build.log
 	rm -rf "$repo/build/distro"
@@ -457,18 +456,16 @@ distro_gates() {
 		"$here/distro.sh" check-imports "$repo/build/distro/kmem.ko"
 	gate "distro: every symbol kmem_holdpage.ko imports is exported by the stock kernel" \
 		"$here/distro.sh" check-imports "$repo/build/distro/kunit/kmem_holdpage.ko"
-	DISTRO_OK=1
 }
-# The user's path: `make install` run in the twin (what a Debian 13 user runs), into a staging
-# root that the guest copies over Debian's module tree; modprobe must pick the Rust module, whose
-# missing signature taints it E on top of O.
-distro_install() {
-	rm -rf "$repo/build/distro-install"
-	"$here/distro.sh" install "$repo/build/distro-install/staging"
-}
-distro_dkms() {
-	rm -rf "$repo/build/distro-dkms"
-	"$here/distro.sh" dkms "$repo/build/distro-dkms/staging"
+# distro_user_path FLOW DESCRIPTION: one of the user's paths (distro.sh install: `make install`;
+# distro.sh dkms: dkms add, build, install) run in the twin into a staging root, which a guest
+# copies over Debian's module tree; modprobe must pick the Rust module, whose missing signature
+# taints it E on top of O.
+distro_user_path() {
+	local flow=$1 st=$repo/build/distro-$1/staging
+	rm -rf "$repo/build/distro-$flow"
+	gate "distro: $2" "$here/distro.sh" "$flow" "$st" || return 0
+	run "distro-$flow" c --distro --no-load --file="$st" -- "$T/install.sh" OE "$flow"
 }
 DOFF=(--distro --append=memhp_default_state=offline)
 distro_suites=(
@@ -491,7 +488,7 @@ distro_rust=(
 	"distro-params-probe-types-distro --distro --no-load -- $T/params.sh probe-types-distro"
 )
 distro_checks() {
-	local full=$1 s words name mode
+	local full=$1 s words name
 	if [ -n "${KMEM_NO_DISTRO:-}" ]; then
 		skipped "the Debian stock kernel's gates and runs (KMEM_NO_DISTRO)"
 		return 0
@@ -511,16 +508,10 @@ distro_checks() {
 		run "$name" rust "${words[@]:1}"
 		[[ ${words[0]} == *"|"* ]] && differential "${name%-owned}" "$name" "${words[0]#*|}"
 	done
-	if gate "distro: make install in the twin (the user's path) into a staging root" distro_install; then
-		run distro-install c --distro --no-load --file="$repo/build/distro-install/staging" -- \
-			"$T/install.sh" OE
-	fi
-	# The DKMS flow: dkms add, build (scripts/dkms-make: the headers package's build directory has
-	# no rust/, so against prepare-kernel.sh's tree) and install, in the twin.
-	if gate "distro: dkms add/build/install in the twin" distro_dkms; then
-		run distro-dkms c --distro --no-load --file="$repo/build/distro-dkms/staging" -- \
-			"$T/install.sh" OE dkms
-	fi
+	distro_user_path install "make install in the twin (the user's path) into a staging root"
+	# scripts/dkms-make: the headers package's build directory has no rust/, so the build is
+	# against prepare-kernel.sh's tree.
+	distro_user_path dkms "dkms add/build/install in the twin"
 }
 if [ -n "$DISTRO_ONLY" ]; then
 	distro_checks 1

@@ -243,10 +243,7 @@ dkms_flow() {
 	in_twin dkms add "kmem-rs/$v"
 	in_twin dkms build "kmem-rs/$v" -k "$REL"
 	in_twin dkms install "kmem-rs/$v" -k "$REL"
-	rm -rf "$out"
-	mkdir -p "$out/lib/modules/$REL"
-	cp -a "$ROOT/usr/lib/modules/$REL/updates" "$out/lib/modules/$REL/"
-	find "$out" -type f | sed "s|^$out/||"
+	copy_out "$ROOT/usr/lib/modules/$REL/updates" "$out/lib/modules/$REL/updates"
 }
 
 # build SRC OUT: the module's own build in the twin, from a copy of SRC's sources (the build
@@ -267,10 +264,15 @@ build_module() {
 install_staging() {
 	local out=$1 st=/work/staging
 	in_twin sh -c "rm -rf $st && make -s -C /work/kmem-rs KDIR=$KB install INSTALL_MOD_PATH=$st"
-	rm -rf "$out"
-	mkdir -p "$(dirname "$out")"
-	cp -a "$ROOT$st" "$out"
-	find "$out" -type f | sed "s|^$out/||"
+	copy_out "$ROOT$st" "$out"
+}
+
+# copy_out DIR OUT: a staging root made in the twin, copied to OUT; its files listed.
+copy_out() {
+	rm -rf "$2"
+	mkdir -p "$(dirname "$2")"
+	cp -a "$1" "$2"
+	find "$2" -type f | sed "s|^$2/||"
 }
 
 case "${1:-}" in

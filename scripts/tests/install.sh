@@ -4,12 +4,12 @@
 # lib/modules/<release>/updates/kmem.ko and etc/depmod.d/kmem-rs.conf.  The
 # guest already has the in-tree C kmem.ko under kernel/; Debian's kmod must
 # pick the Rust one.  Arguments: the taint the loaded module must show (default O, out of
-# tree; OE on a kernel that verifies module signatures, for the unsigned module), and "dkms"
-# when STAGING is the updates/ tree of `dkms install` (updates/dkms/kmem.ko, no depmod override:
-# depmod searches updates/ before the kernel's own modules).
+# tree; OE on a kernel that verifies module signatures, for the unsigned module), and the flow
+# that made STAGING: "install" (default, `make install`) or "dkms" (the updates/ tree of `dkms
+# install`: updates/dkms/kmem.ko, no depmod override: depmod searches updates/ first).
 . /test/lib.sh
 taint=${1:-O}
-flow=${2:-make}
+flow=${2:-install}
 plan 12
 rel=$(uname -r)
 # kmem.ko, or kmem.ko.xz as a distribution compresses it.
