@@ -619,6 +619,31 @@ for s in "${paths[@]}"; do
 	differential "${words[0]}"
 done
 
+# CXL Type 3 memory through the kernel's CXL stack (vm-run --cxl: QEMU 10, a q35 machine with a
+# CXL host bridge, root ports, volatile Type 3 devices and a fixed memory window): a RAM region
+# made through sysfs, its dax device through `state` and an orderly teardown; data across a
+# failed and a migrating unplug; memory tiers and demotion; the region decommitted while the
+# device is online (the drivers differ here: scripts/tests/expected/cxl-teardown); a 2-way
+# interleaved region split into two devices transitioned at once.  The tiers run keeps the
+# guest's root file system in ramfs (unevictable): node 0's reclaim would otherwise demote the
+# shell and its libraries to the CXL node, and TCG executes code from emulated CXL memory (MMIO)
+# so slowly that the run stalls for minutes.
+cxl=(
+	"cxl-life --cxl -- $T/cxl.sh life"
+	"cxl-data --cxl -- $T/cxl.sh data"
+	"cxl-tiers --cxl --append=rootfstype=ramfs -- $T/cxl.sh tiers"
+	"cxl-teardown --cxl -- $T/cxl.sh teardown"
+	"cxl-interleave --cxl=512M,2 -- $T/cxl.sh interleave"
+)
+for s in "${cxl[@]}"; do
+	read -r -a words <<<"$s"
+	run_pair "${words[@]}"
+	differential "${words[0]}"
+done
+# The Rust driver's unplug at the unbind of a deleted device fails on a pinned page: it says
+# which region took the memory away.
+run cxl-teardown-held rust --cxl -- "$T/cxl.sh" teardown-held
+
 # Adversarial runs of the Rust driver: reload cycles, fuzzing, concurrency, permissions.
 gcc -static -O2 -Wall -o "$repo/build/kmem-fuzz" "$here/guest/kmem-fuzz.c" ||
 	fail "build the guest fuzzer"

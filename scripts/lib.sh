@@ -11,6 +11,10 @@ KSRC=${KSRC:-$CACHE/linux-$KVER_MAJOR}
 BINDGEN_ROOT=$CACHE/bindgen-$BINDGEN_VERSION
 BINDGEN=${BINDGEN:-$BINDGEN_ROOT/bin/bindgen}
 
+# QEMU 10 for the CXL guests (scripts/setup.sh unpacks it from bookworm-backports).
+CXL_QEMU_VERSION=${CXL_QEMU_VERSION:-10.0.2}
+CXL_QEMU_ROOT=$CACHE/qemu-$CXL_QEMU_VERSION
+
 export PATH=/usr/lib/llvm-19/bin:$PATH
 
 # Toolchain variables every kernel make invocation needs.

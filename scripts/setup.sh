@@ -22,7 +22,7 @@ DEB_PKGS=(
 	rustc-web rust-web-src rustfmt-web rust-web-clippy cargo-web
 	flex bison bc libelf-dev libssl-dev cpio python3 kmod
 	qemu-system-x86 busybox-static bash daxctl xz-utils
-	gcc libc6-dev debootstrap
+	gcc libc6-dev debootstrap ndctl
 )
 
 apt_updated=0
@@ -79,6 +79,62 @@ PREF
 	apt_updated=0
 }
 
+# bookworm-backports carries QEMU 10 (CXL Type 3 memory; bookworm's 7.2 cannot commit a CXL
+# region).  Pinned low like trixie-backports: only what is asked for by name comes from it.
+add_bookworm_backports_source() {
+	local src=/etc/apt/sources.list.d/kmem-rs-bookworm-backports.sources
+	local pref=/etc/apt/preferences.d/kmem-rs-bookworm-backports
+	[ -f "$src" ] && [ -f "$pref" ] && return 0
+	need_root
+	cat >"$src" <<'SRC'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+	cat >"$pref" <<'PREF'
+Package: *
+Pin: release n=bookworm-backports
+Pin-Priority: 100
+PREF
+	apt_updated=0
+}
+
+# QEMU 10 for the CXL guests, unpacked beside the system's QEMU (which every other guest keeps
+# using): qemu-system-x86, its data files and the SeaBIOS it requires (q35 boots with SeaBIOS),
+# all from bookworm-backports, built against bookworm's libraries (the system QEMU's, already
+# installed).  Nothing is installed into the system.
+install_cxl_qemu() {
+	local root=$CXL_QEMU_ROOT
+	if [ -x "$root/usr/bin/qemu-system-x86_64" ] && [ -f "$root/.kmem-rs-done" ]; then
+		return 0
+	fi
+	add_bookworm_backports_source
+	need_root
+	apt_update_once
+	local dl="$CACHE/dl/qemu-$CXL_QEMU_VERSION"
+	mkdir -p "$dl"
+	local p
+	for p in qemu-system-x86 qemu-system-data seabios; do
+		ls "$dl/${p}"_*.deb >/dev/null 2>&1 && continue
+		log "downloading $p (bookworm-backports)"
+		(cd "$dl" && apt-get download -qq "$p/bookworm-backports" 2>/dev/null) ||
+			die "cannot download $p from bookworm-backports (check 'apt-cache policy $p')"
+	done
+	rm -rf "$root.tmp"
+	mkdir -p "$root.tmp"
+	for p in "$dl"/*.deb; do dpkg-deb -x "$p" "$root.tmp"; done
+	local v
+	v=$("$root.tmp/usr/bin/qemu-system-x86_64" --version | head -n1) ||
+		die "the unpacked QEMU does not run (a missing library?): ldd $root.tmp/usr/bin/qemu-system-x86_64"
+	case "$v" in *"version $CXL_QEMU_VERSION"*) ;; *) die "unexpected QEMU for CXL: $v" ;; esac
+	touch "$root.tmp/.kmem-rs-done"
+	rm -rf "$root"
+	mv "$root.tmp" "$root"
+	log "CXL QEMU ready: $v"
+}
+
 fetch_kernel_source() {
 	if [ -f "$KSRC/Makefile" ] && [ -f "$KSRC/drivers/dax/kmem.c" ]; then
 		return 0
@@ -132,4 +188,5 @@ install_debs
 add_backports_source
 fetch_kernel_source
 install_bindgen
+install_cxl_qemu
 log "toolchain ready: KSRC=$KSRC BINDGEN=$BINDGEN"

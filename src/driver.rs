@@ -224,8 +224,9 @@ impl KmemDevice {
     }
 
     // series(+policy)
-    /// Unbind with `unbind=unplug`: the atomic unplug of a `state` write, bounded in time. On
-    /// failure every block is as before and unbind goes on as with `keep`.
+    /// Unbind with `unbind=unplug`, or of a device its provider deletes: the atomic unplug of a
+    /// `state` write, bounded in time. On failure every block is as before and unbind goes on
+    /// as with `keep`.
     fn unplug_at_unbind(&self, inner: &mut Inner) {
         if !inner.any_added() {
             return;
@@ -373,14 +374,35 @@ impl dax::Driver for KmemDriver {
         })
     }
 
-    fn unbind<'bound>(_ddev: &'bound dax::Device<Core<'_>>, this: Pin<&KmemDevice>) {
+    // series(+policy)
+    fn unbind<'bound>(ddev: &'bound dax::Device<Core<'_>>, this: Pin<&KmemDevice>) {
+        // series(end)
+        // series(-policy) fn unbind<'bound>(_ddev: &'bound dax::Device<Core<'_>>, this: Pin<&KmemDevice>) {
         let mut inner = this.inner.lock();
         // series(+policy)
-        if UNBIND.get() == UnbindPolicy::Unplug {
+        // A device its provider deletes (a CXL region decommitted, a dax region's `delete`)
+        // takes its memory with it: a CXL region's decoders are reset right after, and memory
+        // left online is then backed by nothing (reads return zeroes, writes are dropped). So
+        // the unplug is tried whatever `unbind` says; it fails only on pages it cannot move.
+        let dying = ddev.is_being_deleted();
+        if UNBIND.get() == UnbindPolicy::Unplug || dying {
             this.unplug_at_unbind(&mut inner);
         }
+        let stranded = inner.remove_all(&this.shared().layout);
+        if stranded && dying {
+            let (host, up) = ddev.region_host();
+            let under = up.map_or(c"-", |p| p.name());
+            dev_crit!(
+                this.shared().layout.dev,
+                "deleted by its provider ({}, under {}) with memory online: that memory stays \
+                 in use with no device behind it; unplug through `state` before removing \
+                 the provider\n",
+                host.name(),
+                under
+            );
+        }
         // series(end)
-        inner.remove_all(&this.shared().layout);
+        // series(-policy) inner.remove_all(&this.shared().layout);
     }
 }
 

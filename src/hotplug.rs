@@ -238,8 +238,9 @@ impl Inner {
     ///
     /// The committed state is not trusted (blocks may have been toggled through
     /// `memoryN/state`): `remove_memory()` reports the truth per range. A range that is still
-    /// online stays added until reboot, and with it the group, the tier and the names.
-    pub(crate) fn remove_all(&mut self, layout: &Layout) {
+    /// online stays added until reboot, and with it the group, the tier and the names; then
+    /// the result is `true`.
+    pub(crate) fn remove_all(&mut self, layout: &Layout) -> bool {
         let mut stuck = false;
         for (i, slot) in self.mappings.iter_mut().enumerate() {
             let Mapping::Added(_) = slot else { continue };
@@ -270,6 +271,7 @@ impl Inner {
                 tier.clear();
             }
         }
+        stuck
     }
 
     /// Takes over the ranges left added by an earlier unbind or module instance; returns the

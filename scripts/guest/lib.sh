@@ -50,6 +50,7 @@ write_errno() {
 		*"Cannot allocate memory"*) echo ENOMEM ;;
 		*"No space left"*) echo ENOSPC ;;
 		*"No such file"*) echo ENOENT ;;
+		*"Resource temporarily unavailable"*) echo EAGAIN ;;
 		*) echo "ERR($err)" ;;
 		esac
 	fi

@@ -182,6 +182,42 @@ impl Device<device::Core<'_>> {
         unsafe { (*self.as_raw()).memmap_on_memory }
     }
 
+    /// Whether the device is being deleted (by its provider: a CXL region decommitted, a dax
+    /// region's `delete`, the hmem platform device going away), not merely unbound (sysfs
+    /// `unbind`, module removal). `device_del()` takes a device off its parent's list of
+    /// children before it unbinds the driver; the dax device's own liveness flag cannot tell,
+    /// as a device bound to kmem is always "dead" (`kill_dax()`: only device_dax runs it).
+    pub(crate) fn is_being_deleted(&self) -> bool {
+        extern "C" fn is_child(child: *mut kernel::bindings::device, dev: *mut c_void) -> c_int {
+            c_int::from(child.cast::<c_void>() == dev)
+        }
+        // SAFETY: By the type invariant `as_raw()` is a valid `dev_dax`.
+        let dev = unsafe { &raw mut (*self.as_raw()).dev };
+        // SAFETY: `dev` is valid (above); its parent is set at creation and outlives it.
+        let parent = unsafe { (*dev).parent };
+        // SAFETY: `parent` is NULL (then the result is 0) or a valid device; the callback only
+        // compares pointers, and the children list is walked under its own lock.
+        unsafe { kernel::bindings::device_for_each_child(parent, dev.cast(), Some(is_child)) == 0 }
+    }
+
+    /// The device that hosts the device's dax region, its parent (`hmem.0`; for CXL the
+    /// `dax_regionN` under the CXL `regionN`), and that host's own parent, if any.
+    pub(crate) fn region_host(&self) -> (&device::Device, Option<&device::Device>) {
+        // SAFETY: By the type invariant `as_raw()` is a valid `dev_dax`; the dax bus creates
+        // every device with its region's host device as parent, which is set at creation.
+        let host = unsafe { (*self.as_raw()).dev.parent };
+        // SAFETY: `host` is a valid device (above); its `parent` is set at creation.
+        let up = unsafe { (*host).parent };
+        // SAFETY: A device holds a reference on its parent, so `host` and a non-NULL `up` are
+        // valid devices that outlive `self`.
+        unsafe {
+            (
+                device::Device::from_raw(host),
+                (!up.is_null()).then(|| device::Device::from_raw(up)),
+            )
+        }
+    }
+
     /// Copies the device's physical ranges (`mapping0`, `mapping1`, ...), in order.
     pub(crate) fn ranges(&self) -> Result<KVec<Range>> {
         let raw = self.as_raw();

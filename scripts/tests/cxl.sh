@@ -1,0 +1,371 @@
+# SPDX-License-Identifier: GPL-2.0
+# Guest (vm-run --cxl): CXL Type 3 volatile memory through the kernel's CXL stack.  A RAM
+# region is created through the sysfs ABI (Documentation/ABI/testing/sysfs-bus-cxl; the cxl
+# tool of ndctl 76.1 refuses `create-region -t ram`), dax_cxl makes a kmem-type dax device of
+# it on the window's NUMA node, and kmem binds it.  One scenario per boot:
+#   life        cxl list; the device's life through `state`; the orderly teardown (unplug,
+#               decommit, delete), after which the memdev makes a new region
+#   data        data on CXL memory (2 x 16 MiB) survives a failed unplug, and a successful unplug of a
+#               movable device migrates it off
+#   tiers       the CXL node's memory tier is below DRAM's; demotion from node 0 to the CXL
+#               node under (proactive) reclaim; an unplug migrates the demoted pages back
+#               (boot with rootfstype=ramfs: see scripts/check.sh)
+#   teardown    the region decommitted while the device is online, then its memory used
+#   teardown-held  the same with a page the unplug cannot move
+#   interleave  (--cxl=SIZE,2) one region 2-way interleaved over two memdevs, split into two
+#               dax devices transitioned at the same time
+. /test/lib.sh
+SCEN=$1
+C=/sys/bus/cxl/devices
+NODES=/sys/devices/system/node
+TIERS=/sys/devices/virtual/memory_tiering
+MIB=$((1 << 20))
+
+# --- the sysfs region ABI ---------------------------------------------------------------------
+# endpoint_decoders: the first decoder of every endpoint port (one per memdev), in memdev order.
+endpoint_decoders() {
+	local m ep
+	for m in $(ls -d $C/mem* | sort -V); do
+		ep=$(basename "$(readlink -f $m)")
+		ep=$(ls -d $C/endpoint*/ 2>/dev/null | while read -r e; do
+			[ "$(basename "$(readlink -f "$e/uport")")" = "$ep" ] && basename "$e"; done)
+		[ -n "$ep" ] || return 1
+		basename "$(ls -d $C/$ep/decoder*.0)"
+	done
+}
+# region_create WAYS PER_DEV_BYTES: a committed RAM region over the first WAYS memdevs; sets
+# REGION (regionN), DAX (the dax device it makes) once that device is bound to a driver.
+region_create() {
+	local ways=$1 per=$2 d k=0 i
+	REGION=$(cat $C/decoder0.0/create_ram_region) || return 1
+	echo "$REGION" >$C/decoder0.0/create_ram_region || return 1
+	echo 4096 >$C/$REGION/interleave_granularity || return 1
+	echo "$ways" >$C/$REGION/interleave_ways || return 1
+	echo $((ways * per)) >$C/$REGION/size || return 1
+	for d in $(endpoint_decoders | head -n "$ways"); do
+		echo ram >$C/$d/mode || return 1
+		echo "$per" >$C/$d/dpa_size || return 1
+		echo "$d" >$C/$REGION/target$k || return 1
+		k=$((k + 1))
+	done
+	echo 1 >$C/$REGION/commit || return 1
+	echo "$REGION" >/sys/bus/cxl/drivers/cxl_region/bind || return 1
+	# dax_cxl makes the dax region and its device asynchronously.
+	for ((i = 0; i < 200; i++)); do
+		DAX=$(basename "$(ls -d $C/$REGION/dax_region*/dax*.* 2>/dev/null | head -n1)" 2>/dev/null)
+		[ -n "$DAX" ] && [ -e $DAX_BASE/$DAX/driver ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+# region_delete: decommit the region (its dax device goes away), delete it, free the DPA.
+region_delete() {
+	local d
+	echo 0 >$C/$REGION/commit || return 1
+	echo "$REGION" >$C/decoder0.0/delete_region || return 1
+	for d in $(endpoint_decoders); do echo 0 >$C/$d/dpa_size || return 1; done
+}
+# in_list N FILE: N is in the node list in FILE (e.g. "0-1,3").
+in_list() {
+	local part
+	for part in $(tr ',' ' ' <"$2"); do
+		[ "$1" -ge "${part%-*}" ] && [ "$1" -le "${part#*-}" ] && return 0
+	done
+	return 1
+}
+node_kb() { awk -v k="$2:" '$3 == k {print $4; exit}' $NODES/node$1/meminfo 2>/dev/null || echo 0; }
+node_memtotal() { local v; v=$(node_kb "$1" MemTotal); echo "${v:-0}"; }
+node_shmem() { local v; v=$(node_kb "$1" Shmem); echo "${v:-0}"; }
+vmstat() { awk -v k="$1" '$1 == k {print $2}' /proc/vmstat; }
+# step DAX VALUE WANT: write VALUE to the device's state; WANT is the errno name.
+step() {
+	local e
+	e=$(write_errno $DAX_BASE/$1/state "$2")
+	expect_eq "$1: $2 -> $3" "$3" "$e"
+	obs "$SCEN:$1:$2" "$e $(cat $DAX_BASE/$1/state) $(block_summary "$1")"
+}
+# look DAX WANT_STATE WANT_BLOCKS WANT_DELTA_KB: state, blocks, MemTotal and the CXL node's
+# MemTotal (both relative to the baseline BASE_KB) as expected.
+look() {
+	local got
+	got="$(cat $DAX_BASE/$1/state) $(block_summary "$1") +$(($(memtotal_kb) - BASE_KB)) node$NODE=$(node_memtotal $NODE)"
+	expect_eq "$1: state, blocks, MemTotal, node $NODE MemTotal" "$2 $3 +$4 node$NODE=$4" "$got"
+	obs "$SCEN:look:$1" "$got"
+}
+sums() { md5sum /mnt/cxl/* | awk '{printf "%s ", $1}'; }
+blocks_of() { block_summary "$1" | awk '{print $1}'; }
+# range_of DAX: "START END" of its first mapping, for kmem_holdpage.
+range_of() { echo "$(cat $DAX_BASE/$1/mapping0/start) $(cat $DAX_BASE/$1/mapping0/end)"; }
+
+# setup WAYS: the memdevs and the root decoder as cxl lists them, a region, its dax device bound
+# to the kmem under test on the window's node.  8 results.
+setup() {
+	local ways=${1:-1} per list n
+	per=$((512 * MIB))
+	list=$(cxl list -M 2>&1)
+	n=$(grep -c '"memdev":"mem' <<<"$list")
+	expect_eq "cxl list -M: $ways memdev(s)" "$ways" "$n"
+	list=$(cxl list -D -d root 2>&1)
+	check "cxl list -D -d root: decoder0.0, volatile capable" \
+		contains "$(tr -d ' \n' <<<"$list")" '"decoder":"decoder0.0".*"volatile_capable":true'
+	diag "cxl $(cxl version), memdev size $(cat $C/mem0/ram/size 2>/dev/null)"
+	per=$(($(cat $C/mem0/ram/size)))
+	check "a ${ways}-way RAM region of $((ways * per / MIB)) MiB, committed, its dax device bound" region_create "$ways" "$per"
+	diag "$REGION -> $DAX ($(readlink -f $DAX_BASE/$DAX))"
+	expect_eq "$REGION committed, ${ways}-way" "1 $ways" "$(cat $C/$REGION/commit) $(cat $C/$REGION/interleave_ways)"
+	NODE=$(cat $DAX_BASE/$DAX/target_node)
+	# The SRAT describes node 0 only: the CFMWS window gets a node of its own.
+	expect_eq "$DAX on the window's own node" 1 "$NODE"
+	expect_eq "$DAX: $((ways * per / MIB)) MiB, bound to kmem" "$((ways * per)) kmem" "$(cat $DAX_BASE/$DAX/size) $(driver_of $DAX)"
+	check "the kmem under test ($KMEM_RS_MODE)" kmem_is_expected
+	NB=$((ways * per / $(block_size)))
+	obs "$SCEN:setup" "$REGION ways=$ways $DAX node=$NODE size=$(cat $DAX_BASE/$DAX/size)"
+	# The project's kernels add at probe offline (memhp_default_state=offline).
+	expect_eq "$DAX at probe: offline, $NB blocks offline" "offline $NB offline/-" "$(cat $DAX_BASE/$DAX/state) $(block_summary $DAX)"
+	BASE_KB=$(memtotal_kb)
+}
+
+scen_life() {
+	plan $((8 + 23))
+	setup 1
+	local kb=$((NB * $(block_size) / 1024))
+	step $DAX unplugged OK
+	look $DAX unplugged "0 blocks" 0
+	step $DAX online_movable OK
+	look $DAX online_movable "$NB online/Movable" $kb
+	check "node $NODE has memory" in_list "$NODE" $NODES/has_memory
+	step $DAX unplugged OK
+	look $DAX unplugged "0 blocks" 0
+	# Re-plug.  (Not into ZONE_NORMAL: kernel allocations there would pin the memory, and the
+	# orderly teardown below needs a successful unplug.)
+	step $DAX online_movable OK
+	look $DAX online_movable "$NB online/Movable" $kb
+	# --- the orderly teardown: unplug first, then decommit and delete the region -------------
+	step $DAX unplugged OK
+	look $DAX unplugged "0 blocks" 0
+	local old=$DAX
+	check "decommit and delete $REGION, free the DPA" region_delete
+	check "$old is gone with its region" [ ! -e $DAX_BASE/$old ]
+	expect_eq "nothing stranded: MemTotal at baseline, node $NODE empty" "0 0" "$(($(memtotal_kb) - BASE_KB)) $(node_memtotal $NODE)"
+	check "no dmesg line about memory stuck online" bash -c '! dmesg | grep -q "stuck online"'
+	# The memdev is free again: a new region, a new dax device, bound.
+	check "the memdev makes a new region" region_create 1 $(($(cat $C/mem0/ram/size)))
+	diag "new region $REGION -> $DAX"
+	expect_eq "the new device: offline at probe, bound to kmem" "offline $NB offline/- kmem" "$(cat $DAX_BASE/$DAX/state) $(block_summary $DAX) $(driver_of $DAX)"
+	step $DAX unplugged OK
+	step $DAX online_movable OK
+	look $DAX online_movable "$NB online/Movable" $kb
+	step $DAX unplugged OK
+	look $DAX unplugged "0 blocks" 0
+	step $DAX online_movable OK
+}
+
+scen_data() {
+	plan $((8 + 17))
+	setup 1
+	step $DAX unplugged OK
+	step $DAX online_movable OK
+	mkdir -p /mnt/cxl
+	check "tmpfs with mpol=bind:$NODE" mount -t tmpfs -o size=256m,mpol=bind:$NODE tmpfs /mnt/cxl
+	local t0 sum before n
+	t0=$(now_us)
+	check "file a: 16 MiB of random data on node $NODE" dd if=/dev/urandom of=/mnt/cxl/a bs=1M count=16 2>/dev/null
+	diag "wrote 16 MiB to CXL memory in $((($(now_us) - t0) / 1000)) ms"
+	n=$(node_shmem $NODE)
+	check "file a is on node $NODE (Shmem there $n kB)" [ "$n" -ge $((15 * 1024)) ]
+	sum=$(sums)
+	before=$(snapshot $DAX)
+	# A page held in the last block: the unplug offlines (migrates) the others, then fails.
+	read -r s e <<<"$(range_of $DAX)"
+	check "hold a reserved page in the device's last block" hold $(printf '%#x' $((e + 1 - $(block_size)))) $e reserved
+	expect_eq "unplug fails: EBUSY" EBUSY "$(write_errno $DAX_BASE/$DAX/state unplugged)"
+	expect_eq "rolled back exactly: state, every block, MemTotal" "$before" "$(snapshot $DAX)"
+	obs "$SCEN:failed-unplug" "$(cat $DAX_BASE/$DAX/state) $(block_summary $DAX)"
+	expect_eq "file a intact after the failed unplug" "$sum" "$(sums)"
+	expect_eq "the held page intact" intact "$(held_data)"
+	check "file b: 16 MiB more on node $NODE" dd if=/dev/urandom of=/mnt/cxl/b bs=1M count=16 2>/dev/null
+	sum=$(sums)
+	# (The failed unplug migrated file a's pages in the blocks it offlined to node 0.)
+	n=$(node_shmem $NODE)
+	diag "node $NODE Shmem before the unplug: $n kB"
+	check "file b is on node $NODE" [ "$n" -ge $((15 * 1024)) ]
+	t0=$(now_us)
+	step $DAX unplugged OK
+	diag "unplug with $n kB to migrate: $((($(now_us) - t0) / 1000)) ms"
+	expect_eq "both files intact, migrated off (node $NODE without memory)" "$sum 0" "$(sums) $(node_memtotal $NODE)"
+	expect_eq "their pages now on node 0" 1 "$([ "$(node_shmem 0)" -ge $((32 * 1024)) ] && echo 1)"
+	step $DAX online_movable OK
+	expect_eq "files intact after the re-plug" "$sum" "$(sums)"
+}
+held_data() { release | sed -nE 's/.*data=([a-zA-Z]+).*/\1/p'; }
+
+# tier_of NODE: the memory tier whose nodelist has NODE (tier ids grow as tiers get slower).
+tier_of() {
+	local t
+	for t in $TIERS/memory_tier*; do
+		in_list "$1" "$t/nodelist" && { basename "$t"; return; }
+	done
+	echo none
+}
+scen_tiers() {
+	plan $((8 + 12))
+	setup 1
+	step $DAX unplugged OK
+	step $DAX online_movable OK
+	local t0 t1 sum d0 d1 n
+	t0=$(tier_of 0) t1=$(tier_of $NODE)
+	diag "tiers: node 0 in $t0, node $NODE in $t1"
+	obs "$SCEN:tiers" "node0=$t0 node$NODE=$t1"
+	check "node $NODE in a tier of its own" [ "$t1" != none ] && [ "$t1" != "$t0" ]
+	check "the CXL node's tier is below DRAM's (${t1#memory_tier} > ${t0#memory_tier})" [ "${t1#memory_tier}" -gt "${t0#memory_tier}" ]
+	expect_eq "demotion_enabled on" OK "$(write_errno /sys/kernel/mm/numa/demotion_enabled 1)"
+	mkdir -p /mnt/cxl
+	check "tmpfs on node 0 (mpol=bind:0)" mount -t tmpfs -o size=256m,mpol=bind:0 tmpfs /mnt/cxl
+	check "file a: 64 MiB of random data on node 0" dd if=/dev/urandom of=/mnt/cxl/a bs=1M count=64 2>/dev/null
+	sum=$(sums)
+	d0=$(vmstat pgdemote_proactive)
+	# Proactive reclaim of node 0 (the reclaim that pressure runs, without the minutes of
+	# filling 3 GiB under TCG): with demotion on and a lower tier, anonymous and shmem pages
+	# are demoted, not dropped (there is no swap).  A node's reclaim runs only when its page
+	# cache is above min_unmapped_pages; with RECLAIM_UNMAP (zone_reclaim_mode 4) shmem counts.
+	# EAGAIN: less than asked for was reclaimed; the demotion counter tells what happened.
+	#
+	# From the reclaim to the unplug that migrates the demoted pages back, this shell forks
+	# nothing (builtins only): reclaim also demotes its own stack pages, and a signal (SIGCHLD)
+	# then makes the kernel XSAVE the FPU state into a signal frame on that stack, in emulated
+	# CXL memory, which crashes QEMU 10.0.2's TCG now and then (SIGSEGV in access_stq).
+	local e=OK u=OK k v
+	echo 4 >/proc/sys/vm/zone_reclaim_mode
+	echo 32M 2>/tmp/reclaim.err >$NODES/node0/reclaim || e=EAGAIN
+	echo 0 >/proc/sys/vm/zone_reclaim_mode
+	while read -r k v; do [ "$k" = pgdemote_proactive ] && d1=$v; done </proc/vmstat
+	n=0
+	while read -r _ _ k v _; do [ "$k" = Shmem: ] && n=$v; done <$NODES/node$NODE/meminfo
+	echo unplugged 2>/tmp/unplug.err >$DAX_BASE/$DAX/state || u=ERR
+	# Forks are safe again: every page of node $NODE is back on node 0.
+	check "proactive reclaim of 32 MiB on node 0: OK or EAGAIN ($e$([ $e = OK ] || echo ": $(cat /tmp/reclaim.err)"))" \
+		contains "$e" '^(OK|EAGAIN)$'
+	diag "pgdemote_proactive $d0 -> $d1, node $NODE Shmem $n kB"
+	check "pages demoted to node $NODE ($((d1 - d0)) pages; Shmem there $n kB)" [ $((d1 - d0)) -gt 0 ] && [ "$n" -gt 0 ]
+	obs "$SCEN:demoted" "$([ "$n" -gt 0 ] && echo yes)"
+	expect_eq "$DAX: unplugged -> OK (with the demoted pages on it)" OK "$u$(cat /tmp/unplug.err)"
+	obs "$SCEN:$DAX:unplugged" "$u $(cat $DAX_BASE/$DAX/state) $(block_summary $DAX)"
+	expect_eq "the unplug migrated them back: file intact, node $NODE without memory" "$sum 0" "$(sums) $(node_memtotal $NODE)"
+	expect_eq "demotion_enabled off" OK "$(write_errno /sys/kernel/mm/numa/demotion_enabled 0)"
+}
+
+# The region is torn down while its device's memory is online, with data on it.  The CXL core
+# unbinds the region's dax device (kmem's unbind), then resets the region's decoders: memory
+# still online is then backed by nothing (under QEMU reads return zeroes, writes are dropped).
+# The C driver leaves it online; the Rust driver sees its device deleted (not merely unbound)
+# and unplugs it first, migrating the data off; teardown-held pins a page so that this unplug
+# fails, and the Rust driver says which region took the memory away.
+zeroes() { [ "$(tr -d '\0' <"$1" | wc -c)" = 0 ]; }
+scen_teardown() {
+	local held=0
+	[ "$SCEN" = teardown-held ] && held=1
+	plan $((8 + 7 + held + 5))
+	setup 1
+	step $DAX unplugged OK
+	step $DAX online_movable OK
+	mkdir -p /mnt/cxl
+	check "tmpfs with mpol=bind:$NODE" mount -t tmpfs -o size=256m,mpol=bind:$NODE tmpfs /mnt/cxl
+	check "file a: 16 MiB of random data on node $NODE" dd if=/dev/urandom of=/mnt/cxl/a bs=1M count=16 2>/dev/null
+	local sum old=$DAX e up kb=$((NB * $(block_size) / 1024))
+	sum=$(sums)
+	if [ $held = 1 ]; then
+		read -r s e <<<"$(range_of $DAX)"
+		check "hold a reserved page in the device's last block" hold $(printf '%#x' $((e + 1 - $(block_size)))) $e reserved
+	fi
+	dmesg -c >/dev/null
+	expect_eq "decommit $REGION while $old is online" OK "$(write_errno $C/$REGION/commit 0)"
+	expect_eq "$old is gone, $REGION's decoders are reset (commit 0)" "gone 0" "$([ -e $DAX_BASE/$old ] || echo gone) $(cat $C/$REGION/commit)"
+	local log
+	log=$(dmesg)
+	sed 's/^/# dmesg: /' <<<"$log"
+	up=$(($(memtotal_kb) - BASE_KB))
+	diag "after the decommit: MemTotal +$up kB, node $NODE MemTotal $(node_memtotal $NODE) kB, Shmem $(node_shmem $NODE) kB"
+	obs "$SCEN:after-decommit" "+$up node$NODE=$(node_memtotal $NODE)"
+	local a b
+	a=$(zeroes /mnt/cxl/a && echo zeroes || { [ "$(sums)" = "$sum" ] && echo intact || echo changed; })
+	diag "file a after the decommit: $a"
+	obs "$SCEN:file-a" "$a"
+	# Use the memory: new pages on the node, written and read back.
+	dd if=/dev/urandom of=/tmp/b bs=1M count=8 2>/dev/null
+	check "file b: 8 MiB copied to node $NODE's tmpfs" cp /tmp/b /mnt/cxl/b
+	b=$(zeroes /mnt/cxl/b && echo zeroes || { cmp -s /tmp/b /mnt/cxl/b && echo intact || echo changed; })
+	diag "file b read back: $b"
+	obs "$SCEN:file-b" "$b"
+	if [ "$KMEM_RS_MODE" = c ] || [ $held = 1 ]; then
+		# The memory stays online, stranded: the reference driver's behaviour (and the Rust
+		# driver's when the unplug cannot move a page).
+		expect_eq "stranded: MemTotal and node $NODE still +$kb kB" "+$kb node$NODE=$kb" "+$up node$NODE=$(node_memtotal $NODE)"
+		check "dmesg: stuck online until reboot" contains "$log" "$old: Hotplug regions stuck online until reboot"
+		expect_eq "data on the stranded memory is lost (reads return zeroes)" zeroes "$b"
+		if [ $held = 1 ]; then
+			check "dmesg: the unplug at unbind failed" contains "$log" "$old: unbind: unplug failed"
+			check "dmesg: the device's provider named" contains "$log" "$old: deleted by its provider \(dax_region[0-9]+, under $REGION\) with memory online"
+		else
+			check "dmesg: no unplug was tried" bash -c "! grep -q 'unbind: ' <<<'$log'"
+			expect_eq "file a lost too (reads return zeroes)" zeroes "$a"
+		fi
+	else
+		expect_eq "unplugged at unbind: MemTotal at baseline, node $NODE empty" "+0 node$NODE=0" "+$up node$NODE=$(node_memtotal $NODE)"
+		check "dmesg: unbind: memory unplugged" contains "$log" "$old: unbind: memory unplugged"
+		check "dmesg: nothing stuck online" bash -c "! grep -q 'stuck online' <<<'$log'"
+		expect_eq "file a intact: migrated off before the decoders were reset" intact "$a"
+		expect_eq "file b intact (on node 0: the CXL node has no memory)" intact "$b"
+	fi
+}
+
+# One region interleaved over two memdevs (2-way, 4 KiB granularity: consecutive 4 KiB go to
+# alternate devices), its dax device rebuilt as two devices of half the size through the dax
+# region's create/size files, both bound, their transitions written at the same time.
+par() {
+	write_errno $DAX_BASE/$D0/state "$1" >/tmp/par0 &
+	write_errno $DAX_BASE/$D1/state "$2" >/tmp/par1 &
+	wait
+	echo "$(cat /tmp/par0) $(cat /tmp/par1)"
+}
+scen_interleave() {
+	plan $((8 + 14))
+	setup 2
+	local half drv=/sys/bus/dax/drivers/kmem region kb pair e
+	half=$(($(cat $DAX_BASE/$DAX/size) / 2))
+	kb=$((half / 1024))
+	expect_eq "both memdevs are targets of $REGION" "$(endpoint_decoders | tr '\n' ' ')" "$(cat $C/$REGION/target0) $(cat $C/$REGION/target1) "
+	region=$(dirname "$(readlink -f $DAX_BASE/$DAX)")/dax_region
+	D0=$DAX
+	check "$D0 unbound and shrunk to half, a second device of the other half" bash -c "
+		echo $D0 >$drv/unbind && echo 0 >$DAX_BASE/$D0/size && echo $half >$DAX_BASE/$D0/size &&
+		echo 1 >$region/create"
+	D1=$(cat $region/seed)
+	check "$D1 sized, both bound" bash -c "echo $half >$DAX_BASE/$D1/size && echo $D0 >$drv/bind && echo $D1 >$drv/bind"
+	diag "$D0 $(cat $DAX_BASE/$D0/mapping0/start)-$(cat $DAX_BASE/$D0/mapping0/end), $D1 $(cat $DAX_BASE/$D1/mapping0/start)-$(cat $DAX_BASE/$D1/mapping0/end)"
+	expect_eq "both bound to kmem, offline" "kmem kmem offline offline" "$(driver_of $D0) $(driver_of $D1) $(cat $DAX_BASE/$D0/state) $(cat $DAX_BASE/$D1/state)"
+	for pair in "unplugged unplugged" "online_movable online_movable" "unplugged unplugged" \
+		"online_movable online_movable" "unplugged unplugged" "online_movable online_movable"; do
+		set -- $pair
+		e=$(par $1 $2)
+		expect_eq "at once: $D0 $1, $D1 $2" "OK OK $1 $2" "$e $(cat $DAX_BASE/$D0/state) $(cat $DAX_BASE/$D1/state)"
+		obs "$SCEN:$1:$2" "$e $(block_summary $D0) | $(block_summary $D1)"
+	done
+	expect_eq "both online: MemTotal and node $NODE +$((2 * kb)) kB" "+$((2 * kb)) node$NODE=$((2 * kb))" \
+		"+$(($(memtotal_kb) - BASE_KB)) node$NODE=$(node_memtotal $NODE)"
+	mkdir -p /mnt/cxl
+	mount -t tmpfs -o size=256m,mpol=bind:$NODE tmpfs /mnt/cxl
+	check "16 MiB of data on the interleaved memory, read back" bash -c "
+		dd if=/dev/urandom of=/tmp/a bs=1M count=16 2>/dev/null && cp /tmp/a /mnt/cxl/a && cmp /tmp/a /mnt/cxl/a"
+	expect_eq "at once: both unplugged (the data migrated off)" "OK OK" "$(par unplugged unplugged)"
+	check "the data intact after the unplug" cmp /tmp/a /mnt/cxl/a
+}
+
+case "$SCEN" in
+life) scen_life ;;
+data) scen_data ;;
+tiers) scen_tiers ;;
+teardown | teardown-held) scen_teardown ;;
+interleave) scen_interleave ;;
+*) plan 1; not_ok "unknown scenario '$SCEN'" ;;
+esac
+finish
