@@ -98,7 +98,7 @@ blocks_of() { block_summary "$1" | awk '{print $1}'; }
 range_of() { echo "$(cat $DAX_BASE/$1/mapping0/start) $(cat $DAX_BASE/$1/mapping0/end)"; }
 
 # setup WAYS: the memdevs and the root decoder as cxl lists them, a region, its dax device bound
-# to the kmem under test on the window's node.  8 results.
+# to the kmem under test on the window's node.  9 results.
 setup() {
 	local ways=${1:-1} per list n
 	per=$((512 * MIB))
@@ -118,6 +118,9 @@ setup() {
 	expect_eq "$DAX on the window's own node" 1 "$NODE"
 	expect_eq "$DAX: $((ways * per / MIB)) MiB, bound to kmem" "$((ways * per)) kmem" "$(cat $DAX_BASE/$DAX/size) $(driver_of $DAX)"
 	check "the kmem under test ($KMEM_RS_MODE)" kmem_is_expected
+	# A kmem-type device (its region has IORESOURCE_DAX_KMEM): bound to kmem at creation, no
+	# explicit bind; daxctl sees it as system-ram.
+	check "daxctl list: $DAX in system-ram mode" contains "$(daxctl list -d $DAX 2>&1 | tr -d ' \n')" '"mode":"system-ram"'
 	NB=$((ways * per / $(block_size)))
 	obs "$SCEN:setup" "$REGION ways=$ways $DAX node=$NODE size=$(cat $DAX_BASE/$DAX/size)"
 	# The project's kernels add at probe offline (memhp_default_state=offline).
@@ -126,7 +129,7 @@ setup() {
 }
 
 scen_life() {
-	plan $((8 + 23))
+	plan $((9 + 23))
 	setup 1
 	local kb=$((NB * $(block_size) / 1024))
 	step $DAX unplugged OK
@@ -161,7 +164,7 @@ scen_life() {
 }
 
 scen_data() {
-	plan $((8 + 17))
+	plan $((9 + 17))
 	setup 1
 	step $DAX unplugged OK
 	step $DAX online_movable OK
@@ -208,7 +211,7 @@ tier_of() {
 	echo none
 }
 scen_tiers() {
-	plan $((8 + 12))
+	plan $((9 + 12))
 	setup 1
 	step $DAX unplugged OK
 	step $DAX online_movable OK
@@ -264,7 +267,7 @@ zeroes() { [ "$(tr -d '\0' <"$1" | wc -c)" = 0 ]; }
 scen_teardown() {
 	local held=0
 	[ "$SCEN" = teardown-held ] && held=1
-	plan $((8 + 7 + held + 5))
+	plan $((9 + 7 + held + 5))
 	setup 1
 	step $DAX unplugged OK
 	step $DAX online_movable OK
@@ -328,7 +331,7 @@ par() {
 	echo "$(cat /tmp/par0) $(cat /tmp/par1)"
 }
 scen_interleave() {
-	plan $((8 + 14))
+	plan $((9 + 14))
 	setup 2
 	local half drv=/sys/bus/dax/drivers/kmem region kb pair e
 	half=$(($(cat $DAX_BASE/$DAX/size) / 2))
