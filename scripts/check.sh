@@ -624,7 +624,8 @@ done
 # made through sysfs, its dax device through `state` and an orderly teardown; data across a
 # failed and a migrating unplug; memory tiers and demotion; the region decommitted while the
 # device is online (the drivers differ here: scripts/tests/expected/cxl-teardown); a 2-way
-# interleaved region split into two devices transitioned at once.  The tiers run keeps the
+# interleaved region split into two devices transitioned at once; two windows (two host
+# bridges), a region in each, two devices on two nodes transitioned at once.  The tiers run keeps the
 # guest's root file system in ramfs (unevictable): node 0's reclaim would otherwise demote the
 # shell and its libraries to the CXL node, and TCG executes code from emulated CXL memory (MMIO)
 # so slowly that the run stalls for minutes.
@@ -634,6 +635,7 @@ cxl=(
 	"cxl-tiers --cxl --append=rootfstype=ramfs -- $T/cxl.sh tiers"
 	"cxl-teardown --cxl -- $T/cxl.sh teardown"
 	"cxl-interleave --cxl=512M,2 -- $T/cxl.sh interleave"
+	"cxl-regions --cxl=512M,2 --cxl-bridges -- $T/cxl.sh regions"
 )
 for s in "${cxl[@]}"; do
 	read -r -a words <<<"$s"

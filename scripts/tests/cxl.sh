@@ -14,6 +14,8 @@
 #   teardown-held  the same with a page the unplug cannot move
 #   interleave  (--cxl=SIZE,2) one region 2-way interleaved over two memdevs, split into two
 #               dax devices transitioned at the same time
+#   regions     (--cxl=SIZE,2 --cxl-bridges) two windows, a region in each: two dax devices on
+#               two nodes transitioned at the same time
 . /test/lib.sh
 SCEN=$1
 C=/sys/bus/cxl/devices
@@ -22,27 +24,37 @@ TIERS=/sys/devices/virtual/memory_tiering
 MIB=$((1 << 20))
 
 # --- the sysfs region ABI ---------------------------------------------------------------------
-# endpoint_decoders: the first decoder of every endpoint port (one per memdev), in memdev order.
-endpoint_decoders() {
-	local m ep
-	for m in $(ls -d $C/mem* | sort -V); do
-		ep=$(basename "$(readlink -f $m)")
-		ep=$(ls -d $C/endpoint*/ 2>/dev/null | while read -r e; do
-			[ "$(basename "$(readlink -f "$e/uport")")" = "$ep" ] && basename "$e"; done)
-		[ -n "$ep" ] || return 1
-		basename "$(ls -d $C/$ep/decoder*.0)"
+# endpoint_decoder MEMDEV: the first decoder of the memdev's endpoint port.
+endpoint_decoder() {
+	local up e
+	up=$(basename "$(readlink -f $C/$1)")
+	for e in $C/endpoint*; do
+		[ "$(basename "$(readlink -f "$e/uport")")" = "$up" ] || continue
+		basename "$(ls -d $e/decoder*.0)"
+		return 0
 	done
+	return 1
 }
-# region_create WAYS PER_DEV_BYTES: a committed RAM region over the first WAYS memdevs; sets
-# REGION (regionN), DAX (the dax device it makes) once that device is bound to a driver.
+# memdevs_of ROOT: the memdevs below root decoder ROOT's window, as cxl lists them, in order.
+memdevs_of() { cxl list -M -d "$1" 2>/dev/null | sed -nE 's/.*"memdev":"(mem[0-9]+)".*/\1/p' | sort -V; }
+# endpoint_decoders: endpoint_decoder of every memdev, in memdev order.
+endpoint_decoders() {
+	local m
+	for m in $(ls -d $C/mem* | xargs -n1 basename | sort -V); do endpoint_decoder "$m" || return 1; done
+}
+# region_create WAYS PER_DEV_BYTES [ROOT [ENDPOINT_DECODER...]]: a committed RAM region in the
+# window of root decoder ROOT (decoder0.0) over the given endpoint decoders (the first WAYS
+# memdevs'); sets REGION (regionN) and DAX (the dax device it makes) once that device is bound.
 region_create() {
-	local ways=$1 per=$2 d k=0 i
-	REGION=$(cat $C/decoder0.0/create_ram_region) || return 1
-	echo "$REGION" >$C/decoder0.0/create_ram_region || return 1
+	local ways=$1 per=$2 root=${3:-decoder0.0} d k=0 i eps
+	shift $(($# < 3 ? $# : 3))
+	eps=${*:-$(for m in $(memdevs_of "$root" | head -n "$ways"); do endpoint_decoder "$m"; done)}
+	REGION=$(cat $C/$root/create_ram_region) || return 1
+	echo "$REGION" >$C/$root/create_ram_region || return 1
 	echo 4096 >$C/$REGION/interleave_granularity || return 1
 	echo "$ways" >$C/$REGION/interleave_ways || return 1
 	echo $((ways * per)) >$C/$REGION/size || return 1
-	for d in $(endpoint_decoders | head -n "$ways"); do
+	for d in $eps; do
 		echo ram >$C/$d/mode || return 1
 		echo "$per" >$C/$d/dpa_size || return 1
 		echo "$d" >$C/$REGION/target$k || return 1
@@ -58,12 +70,15 @@ region_create() {
 	done
 	return 1
 }
-# region_delete: decommit the region (its dax device goes away), delete it, free the DPA.
+# region_delete [REGION]: decommit the region (its dax device goes away), delete it from its
+# root decoder, free its endpoint decoders' DPA.
 region_delete() {
-	local d
-	echo 0 >$C/$REGION/commit || return 1
-	echo "$REGION" >$C/decoder0.0/delete_region || return 1
-	for d in $(endpoint_decoders); do echo 0 >$C/$d/dpa_size || return 1; done
+	local r=${1:-$REGION} k eps="" root d
+	for ((k = 0; k < $(cat $C/$r/interleave_ways); k++)); do eps+=" $(cat $C/$r/target$k)"; done
+	root=$(basename "$(dirname "$(readlink -f $C/$r)")")
+	echo 0 >$C/$r/commit || return 1
+	echo "$r" >$C/$root/delete_region || return 1
+	for d in $eps; do echo 0 >$C/$d/dpa_size || return 1; done
 }
 # in_list N FILE: N is in the node list in FILE (e.g. "0-1,3").
 in_list() {
@@ -97,14 +112,14 @@ blocks_of() { block_summary "$1" | awk '{print $1}'; }
 # range_of DAX: "START END" of its first mapping, for kmem_holdpage.
 range_of() { echo "$(cat $DAX_BASE/$1/mapping0/start) $(cat $DAX_BASE/$1/mapping0/end)"; }
 
-# setup WAYS: the memdevs and the root decoder as cxl lists them, a region, its dax device bound
+# setup WAYS [MEMDEVS]: the memdevs and the root decoder as cxl lists them, a region, its dax device bound
 # to the kmem under test on the window's node.  9 results.
 setup() {
-	local ways=${1:-1} per list n
+	local ways=${1:-1} memdevs=${2:-${1:-1}} per list n
 	per=$((512 * MIB))
 	list=$(cxl list -M 2>&1)
 	n=$(grep -c '"memdev":"mem' <<<"$list")
-	expect_eq "cxl list -M: $ways memdev(s)" "$ways" "$n"
+	expect_eq "cxl list -M: $memdevs memdev(s)" "$memdevs" "$n"
 	list=$(cxl list -D -d root 2>&1)
 	check "cxl list -D -d root: decoder0.0, volatile capable" \
 		contains "$(tr -d ' \n' <<<"$list")" '"decoder":"decoder0.0".*"volatile_capable":true'
@@ -363,12 +378,46 @@ scen_interleave() {
 	check "the data intact after the unplug" cmp /tmp/a /mnt/cxl/a
 }
 
+# Two CXL windows, each over a host bridge with one Type 3 device (vm-run --cxl=SIZE,2
+# --cxl-bridges): a region in each, two dax devices on two nodes, transitioned at the same time.
+scen_regions() {
+	plan $((9 + 13))
+	setup 1 2
+	local r1=$REGION x1=$DAX n1=$NODE mem d e pair kb
+	kb=$((NB * $(block_size) / 1024))
+	mem=$(memdevs_of decoder0.1 | head -n1)
+	diag "decoder0.1 reaches $mem"
+	check "a region in the second window (decoder0.1) over $mem" region_create 1 $(($(cat $C/$mem/ram/size))) decoder0.1 "$(endpoint_decoder "$mem")"
+	diag "$r1 -> $x1 (node $n1), $REGION -> $DAX (node $(cat $DAX_BASE/$DAX/target_node))"
+	D0=$x1 D1=$DAX
+	local n2
+	n2=$(cat $DAX_BASE/$D1/target_node)
+	expect_eq "two regions, two devices on two nodes, both bound to kmem" "2 kmem kmem" \
+		"$(printf '%s\n' "$n1" "$n2" | sort -u | wc -l) $(driver_of $D0) $(driver_of $D1)"
+	obs "$SCEN:devices" "$D0 node$n1 $D1 node$n2"
+	for pair in "unplugged unplugged" "online_movable online_movable" "unplugged unplugged" \
+		"online_movable online_movable" "unplugged unplugged" "online_movable online_movable"; do
+		set -- $pair
+		e=$(par $1 $2)
+		expect_eq "at once: $D0 $1, $D1 $2" "OK OK $1 $2" "$e $(cat $DAX_BASE/$D0/state) $(cat $DAX_BASE/$D1/state)"
+		obs "$SCEN:$1:$2" "$e $(block_summary $D0) | $(block_summary $D1)"
+	done
+	expect_eq "both online: MemTotal +$((2 * kb)) kB, $kb kB on each node" "+$((2 * kb)) $kb $kb" \
+		"+$(($(memtotal_kb) - BASE_KB)) $(node_memtotal $n1) $(node_memtotal $n2)"
+	expect_eq "at once: both unplugged" "OK OK" "$(par unplugged unplugged)"
+	check "decommit and delete $r1" region_delete $r1
+	check "decommit and delete $REGION" region_delete $REGION
+	expect_eq "both devices gone, nothing stranded: MemTotal at baseline" "0 0" \
+		"$(ls $DAX_BASE | wc -l) $(($(memtotal_kb) - BASE_KB))"
+}
+
 case "$SCEN" in
 life) scen_life ;;
 data) scen_data ;;
 tiers) scen_tiers ;;
 teardown | teardown-held) scen_teardown ;;
 interleave) scen_interleave ;;
+regions) scen_regions ;;
 *) plan 1; not_ok "unknown scenario '$SCEN'" ;;
 esac
 finish
