@@ -52,54 +52,30 @@ install_debs() {
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends --no-upgrade $miss >/dev/null
 }
 
-# trixie-backports carries linux-source-7.3.  Pin it low so nothing else ever
-# comes from trixie; stanzas are separated by a blank line (apt merges them
-# otherwise).
-add_backports_source() {
-	local src=/etc/apt/sources.list.d/kmem-rs-trixie-backports.sources
-	local pref=/etc/apt/preferences.d/kmem-rs-trixie-backports
+# add_apt_source SUITE [SUITE...]: an apt source for the first suite, every suite pinned at
+# priority 100 so that only what is asked for by name comes from it (stanzas are separated by a
+# blank line: apt merges them otherwise).
+add_apt_source() {
+	local src=/etc/apt/sources.list.d/kmem-rs-$1.sources
+	local pref=/etc/apt/preferences.d/kmem-rs-$1
 	[ -f "$src" ] && [ -f "$pref" ] && return 0
 	need_root
-	cat >"$src" <<'SRC'
-Types: deb
-URIs: http://deb.debian.org/debian
-Suites: trixie-backports
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
-	cat >"$pref" <<'PREF'
-Package: *
-Pin: release n=trixie-backports
-Pin-Priority: 100
-
-Package: *
-Pin: release n=trixie
-Pin-Priority: 100
-PREF
+	printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: %s\nComponents: main\nSigned-By: %s\n' \
+		"$1" /usr/share/keyrings/debian-archive-keyring.gpg >"$src"
+	local s first=1
+	for s in "$@"; do
+		[ $first = 1 ] || echo
+		printf 'Package: *\nPin: release n=%s\nPin-Priority: 100\n' "$s"
+		first=0
+	done >"$pref"
 	apt_updated=0
 }
-
+# trixie-backports carries linux-source-7.3 (and Debian's 7.3 kernel); nothing else ever comes
+# from trixie.
+add_backports_source() { add_apt_source trixie-backports trixie; }
 # bookworm-backports carries QEMU 10 (CXL Type 3 memory; bookworm's 7.2 cannot commit a CXL
-# region).  Pinned low like trixie-backports: only what is asked for by name comes from it.
-add_bookworm_backports_source() {
-	local src=/etc/apt/sources.list.d/kmem-rs-bookworm-backports.sources
-	local pref=/etc/apt/preferences.d/kmem-rs-bookworm-backports
-	[ -f "$src" ] && [ -f "$pref" ] && return 0
-	need_root
-	cat >"$src" <<'SRC'
-Types: deb
-URIs: http://deb.debian.org/debian
-Suites: bookworm-backports
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
-	cat >"$pref" <<'PREF'
-Package: *
-Pin: release n=bookworm-backports
-Pin-Priority: 100
-PREF
-	apt_updated=0
-}
+# region).
+add_bookworm_backports_source() { add_apt_source bookworm-backports; }
 
 # QEMU 10 for the CXL guests, unpacked beside the system's QEMU (which every other guest keeps
 # using): qemu-system-x86, its data files and the SeaBIOS it requires (q35 boots with SeaBIOS),

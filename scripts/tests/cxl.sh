@@ -345,10 +345,21 @@ par() {
 	wait
 	echo "$(cat /tmp/par0) $(cat /tmp/par1)"
 }
+# three_rounds: unplugged and online_movable written to D0 and D1 at once, three times.  6 results.
+three_rounds() {
+	local r e
+	for r in 1 2 3; do
+		for v in unplugged online_movable; do
+			e=$(par $v $v)
+			expect_eq "round $r, at once: $D0 and $D1 $v" "OK OK $v $v" "$e $(cat $DAX_BASE/$D0/state) $(cat $DAX_BASE/$D1/state)"
+			obs "$SCEN:$r:$v" "$e $(block_summary $D0) | $(block_summary $D1)"
+		done
+	done
+}
 scen_interleave() {
 	plan $((9 + 14))
 	setup 2
-	local half drv=/sys/bus/dax/drivers/kmem region kb pair e
+	local half drv=/sys/bus/dax/drivers/kmem region kb
 	half=$(($(cat $DAX_BASE/$DAX/size) / 2))
 	kb=$((half / 1024))
 	expect_eq "both memdevs are targets of $REGION" "$(endpoint_decoders | tr '\n' ' ')" "$(cat $C/$REGION/target0) $(cat $C/$REGION/target1) "
@@ -361,13 +372,7 @@ scen_interleave() {
 	check "$D1 sized, both bound" bash -c "echo $half >$DAX_BASE/$D1/size && echo $D0 >$drv/bind && echo $D1 >$drv/bind"
 	diag "$D0 $(cat $DAX_BASE/$D0/mapping0/start)-$(cat $DAX_BASE/$D0/mapping0/end), $D1 $(cat $DAX_BASE/$D1/mapping0/start)-$(cat $DAX_BASE/$D1/mapping0/end)"
 	expect_eq "both bound to kmem, offline" "kmem kmem offline offline" "$(driver_of $D0) $(driver_of $D1) $(cat $DAX_BASE/$D0/state) $(cat $DAX_BASE/$D1/state)"
-	for pair in "unplugged unplugged" "online_movable online_movable" "unplugged unplugged" \
-		"online_movable online_movable" "unplugged unplugged" "online_movable online_movable"; do
-		set -- $pair
-		e=$(par $1 $2)
-		expect_eq "at once: $D0 $1, $D1 $2" "OK OK $1 $2" "$e $(cat $DAX_BASE/$D0/state) $(cat $DAX_BASE/$D1/state)"
-		obs "$SCEN:$1:$2" "$e $(block_summary $D0) | $(block_summary $D1)"
-	done
+	three_rounds
 	expect_eq "both online: MemTotal and node $NODE +$((2 * kb)) kB" "+$((2 * kb)) node$NODE=$((2 * kb))" \
 		"+$(($(memtotal_kb) - BASE_KB)) node$NODE=$(node_memtotal $NODE)"
 	mkdir -p /mnt/cxl
@@ -383,7 +388,7 @@ scen_interleave() {
 scen_regions() {
 	plan $((9 + 13))
 	setup 1 2
-	local r1=$REGION x1=$DAX n1=$NODE mem d e pair kb
+	local r1=$REGION x1=$DAX n1=$NODE mem kb
 	kb=$((NB * $(block_size) / 1024))
 	mem=$(memdevs_of decoder0.1 | head -n1)
 	diag "decoder0.1 reaches $mem"
@@ -395,13 +400,7 @@ scen_regions() {
 	expect_eq "two regions, two devices on two nodes, both bound to kmem" "2 kmem kmem" \
 		"$(printf '%s\n' "$n1" "$n2" | sort -u | wc -l) $(driver_of $D0) $(driver_of $D1)"
 	obs "$SCEN:devices" "$D0 node$n1 $D1 node$n2"
-	for pair in "unplugged unplugged" "online_movable online_movable" "unplugged unplugged" \
-		"online_movable online_movable" "unplugged unplugged" "online_movable online_movable"; do
-		set -- $pair
-		e=$(par $1 $2)
-		expect_eq "at once: $D0 $1, $D1 $2" "OK OK $1 $2" "$e $(cat $DAX_BASE/$D0/state) $(cat $DAX_BASE/$D1/state)"
-		obs "$SCEN:$1:$2" "$e $(block_summary $D0) | $(block_summary $D1)"
-	done
+	three_rounds
 	expect_eq "both online: MemTotal +$((2 * kb)) kB, $kb kB on each node" "+$((2 * kb)) $kb $kb" \
 		"+$(($(memtotal_kb) - BASE_KB)) $(node_memtotal $n1) $(node_memtotal $n2)"
 	expect_eq "at once: both unplugged" "OK OK" "$(par unplugged unplugged)"
