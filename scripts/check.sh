@@ -625,7 +625,8 @@ done
 # failed and a migrating unplug; memory tiers and demotion; the region decommitted while the
 # device is online (the drivers differ here: scripts/tests/expected/cxl-teardown); a 2-way
 # interleaved region split into two devices transitioned at once; two windows (two host
-# bridges), a region in each, two devices on two nodes transitioned at once.  The tiers run keeps the
+# bridges), a region in each, two devices on two nodes transitioned at once; the distribution's
+# online-at-probe policy.  The tiers run keeps the
 # guest's root file system in ramfs (unevictable): node 0's reclaim would otherwise demote the
 # shell and its libraries to the CXL node, and TCG executes code from emulated CXL memory (MMIO)
 # so slowly that the run stalls for minutes.
@@ -636,6 +637,7 @@ cxl=(
 	"cxl-teardown --cxl -- $T/cxl.sh teardown"
 	"cxl-interleave --cxl=512M,2 -- $T/cxl.sh interleave"
 	"cxl-regions --cxl=512M,2 --cxl-bridges -- $T/cxl.sh regions"
+	"cxl-policy --cxl --append=memhp_default_state=online -- $T/cxl.sh policy"
 )
 for s in "${cxl[@]}"; do
 	read -r -a words <<<"$s"
@@ -645,6 +647,10 @@ done
 # The Rust driver's unplug at the unbind of a deleted device fails on a pinned page: it says
 # which region took the memory away.
 run cxl-teardown-held rust --cxl -- "$T/cxl.sh" teardown-held
+# Debian's online-at-probe policy puts CXL memory into ZONE_NORMAL (cxl-policy: the unplug fails);
+# the Rust driver's online_type=online_movable on top of it makes it removable.
+run cxl-policy-movable rust --cxl --append=memhp_default_state=online \
+	--append=kmem.online_type=online_movable -- "$T/cxl.sh" policy
 
 # Adversarial runs of the Rust driver: reload cycles, fuzzing, concurrency, permissions.
 gcc -static -O2 -Wall -o "$repo/build/kmem-fuzz" "$here/guest/kmem-fuzz.c" ||

@@ -16,6 +16,8 @@
 #               dax devices transitioned at the same time
 #   regions     (--cxl=SIZE,2 --cxl-bridges) two windows, a region in each: two dax devices on
 #               two nodes transitioned at the same time
+#   policy      (--append=memhp_default_state=online) the distribution's online-at-probe policy,
+#               and (Rust) kmem.online_type=online_movable on top of it
 . /test/lib.sh
 SCEN=$1
 C=/sys/bus/cxl/devices
@@ -125,6 +127,8 @@ setup() {
 		contains "$(tr -d ' \n' <<<"$list")" '"decoder":"decoder0.0".*"volatile_capable":true'
 	diag "cxl $(cxl version), memdev size $(cat $C/mem0/ram/size 2>/dev/null)"
 	per=$(($(cat $C/mem0/ram/size)))
+	# The baseline: MemTotal before the region exists.
+	BASE_KB=$(memtotal_kb)
 	check "a ${ways}-way RAM region of $((ways * per / MIB)) MiB, committed, its dax device bound" region_create "$ways" "$per"
 	diag "$REGION -> $DAX ($(readlink -f $DAX_BASE/$DAX))"
 	expect_eq "$REGION committed, ${ways}-way" "1 $ways" "$(cat $C/$REGION/commit) $(cat $C/$REGION/interleave_ways)"
@@ -138,9 +142,14 @@ setup() {
 	check "daxctl list: $DAX in system-ram mode" contains "$(daxctl list -d $DAX 2>&1 | tr -d ' \n')" '"mode":"system-ram"'
 	NB=$((ways * per / $(block_size)))
 	obs "$SCEN:setup" "$REGION ways=$ways $DAX node=$NODE size=$(cat $DAX_BASE/$DAX/size)"
-	# The project's kernels add at probe offline (memhp_default_state=offline).
-	expect_eq "$DAX at probe: offline, $NB blocks offline" "offline $NB offline/-" "$(cat $DAX_BASE/$DAX/state) $(block_summary $DAX)"
-	BASE_KB=$(memtotal_kb)
+	# At probe: the project's kernels add offline (memhp_default_state=offline); Debian's onlines
+	# (memhp_default_state=online: ZONE_NORMAL); the Rust driver's online_type can override.
+	PROBE="offline $NB offline/-"
+	case " $(cat /proc/cmdline) " in
+	*" kmem.online_type=online_movable "*) PROBE="online_movable $NB online/Movable" ;;
+	*" memhp_default_state=online "*) PROBE="online $NB online/Normal" ;;
+	esac
+	expect_eq "$DAX at probe: ${PROBE% *}" "$PROBE" "$(cat $DAX_BASE/$DAX/state) $(block_summary $DAX)"
 }
 
 scen_life() {
@@ -410,6 +419,41 @@ scen_regions() {
 		"$(ls $DAX_BASE | wc -l) $(($(memtotal_kb) - BASE_KB))"
 }
 
+# The distribution's policy (vm-run --append=memhp_default_state=online, as Debian's kernel
+# onlines hot-added memory at probe): the CXL device comes up online in ZONE_NORMAL, where the
+# kernel's own allocations can pin it; an unplug either succeeds or fails with EBUSY and leaves
+# every block as it was.  With the Rust driver's kmem.online_type=online_movable it comes up
+# movable, and the orderly teardown works.
+scen_policy() {
+	plan $((9 + 6))
+	setup 1
+	local before e kb
+	kb=$((NB * $(block_size) / 1024))
+	obs "$SCEN:probe" "$(cat $DAX_BASE/$DAX/state) $(block_summary $DAX)"
+	expect_eq "probe onlined it: MemTotal and node $NODE +$kb kB" "+$kb node$NODE=$kb" \
+		"+$(($(memtotal_kb) - BASE_KB)) node$NODE=$(node_memtotal $NODE)"
+	before=$(snapshot $DAX)
+	e=$(write_errno $DAX_BASE/$DAX/state unplugged)
+	diag "unplug from ${PROBE%% *}: $e"
+	obs "$SCEN:unplug" "$e"
+	if [ "${PROBE%% *}" = online_movable ]; then
+		expect_eq "unplug of the movable device: OK" OK "$e"
+	else
+		check "unplug from ZONE_NORMAL: OK, or EBUSY ($e)" contains "$e" '^(OK|EBUSY)$'
+	fi
+	if [ "$e" = OK ]; then
+		look $DAX unplugged "0 blocks" 0
+		check "the orderly teardown: decommit and delete $REGION" region_delete
+		check "no dmesg line about memory stuck online" bash -c '! dmesg | grep -q "stuck online"'
+	else
+		expect_eq "rolled back exactly: state, every block, MemTotal" "$before" "$(snapshot $DAX)"
+		expect_eq "state unchanged" "${PROBE%% *}" "$(cat $DAX_BASE/$DAX/state)"
+		expect_eq "MemTotal and node $NODE still +$kb kB" "+$kb node$NODE=$kb" \
+			"+$(($(memtotal_kb) - BASE_KB)) node$NODE=$(node_memtotal $NODE)"
+		diag "the region cannot be torn down safely now: its memory stays online (see teardown)"
+	fi
+}
+
 case "$SCEN" in
 life) scen_life ;;
 data) scen_data ;;
@@ -417,6 +461,7 @@ tiers) scen_tiers ;;
 teardown | teardown-held) scen_teardown ;;
 interleave) scen_interleave ;;
 regions) scen_regions ;;
+policy) scen_policy ;;
 *) plan 1; not_ok "unknown scenario '$SCEN'" ;;
 esac
 finish
