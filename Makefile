@@ -12,6 +12,8 @@
 #   make check-distro    every Debian stock kernel run (make check runs a subset): the toolchain
 #                        twin, the rust/ products, the module built for 7.3.4+deb13-amd64, and the
 #                        suites on Debian's own vmlinuz and modules, Rust vs Debian's C kmem.ko
+#   make check-cxl       every CXL guest run (make check runs a subset): regions, data, tiers and
+#                        demotion, teardown, interleave, policy, Rust vs the C kmem.ko
 #   make check-intree    the upstream series built in tree (=m, =y, MEMORY_HOTREMOVE=n), parity,
 #                        and kunit.py run on the patched tree
 #   make series          the upstream patch series in build/series (git format-patch)
@@ -44,7 +46,7 @@ KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) $(KTOOLCHAIN) $(if $(CLIPPY),CLIPPY=1)
 
 export PATH := /usr/lib/llvm-19/bin:$(PATH)
 
-.PHONY: all modules modules-debug install setup kernel kernel-debug check check-debug check-distro \
+.PHONY: all modules modules-debug install setup kernel kernel-debug check check-debug check-distro check-cxl \
 	check-intree demo bench \
 	series series-bisect series-kunit \
 	rustfmt rustfmtcheck clean
@@ -95,6 +97,9 @@ check:
 
 check-distro:
 	KMEM_DISTRO=full $(SCRIPTS)/check.sh
+
+check-cxl:
+	KMEM_CXL=full $(SCRIPTS)/check.sh
 
 # The in-tree builds as a module and built in (a kernel build each, about 5-7 min cold, and the
 # parity suite on each), and the MEMORY_HOTREMOVE=n compile check.

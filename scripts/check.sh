@@ -13,6 +13,8 @@
 #   KMEM_DISTRO=full        (make check-distro) only the Debian stock kernel's gates and its full
 #                           list of guest runs; make check runs a subset of that list
 #   KMEM_NO_DISTRO=1        skip the Debian stock kernel's gates and runs (counted as skipped)
+#   KMEM_CXL=full           (make check-cxl) only the CXL guest runs, all of them; make check runs
+#                           a subset
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -32,8 +34,9 @@ skipped() { SKIP=$((SKIP + 1)); echo "SKIP: $*"; }
 gate() {
 	local name=$1 log=$LOGDIR/gate-${1//[^a-zA-Z0-9]/_}.log
 	shift
-	# make check-distro: only the distribution kernel's own gates.
+	# make check-distro: only the distribution kernel's own gates; make check-cxl: none.
 	[ -n "${DISTRO_ONLY:-}" ] && [[ $name != distro:* ]] && return 0
+	[ "${KMEM_CXL:-}" = full ] && return 0
 	if "$@" >"$log" 2>&1; then
 		pass "$name"
 	else
@@ -513,6 +516,49 @@ distro_checks() {
 	# against prepare-kernel.sh's tree.
 	distro_user_path dkms "dkms add/build/install in the twin"
 }
+# CXL Type 3 memory through the kernel's CXL stack (vm-run --cxl: QEMU 10, a q35 machine with a
+# CXL host bridge, root ports, volatile Type 3 devices and a fixed memory window): a RAM region
+# made through sysfs, its dax device through `state` and an orderly teardown; the region
+# decommitted while the device is online (the drivers differ here: scripts/tests/expected/
+# cxl-teardown); two windows (two host bridges), a region in each, two devices on two nodes
+# transitioned at once; the distribution's online-at-probe policy; data across a failed and a
+# migrating unplug; memory tiers and demotion; a 2-way interleaved region split into two devices
+# transitioned at once.  make check runs the runs marked "*", make check-cxl all of them.
+# The tiers run keeps the guest's root file system in ramfs (unevictable): node 0's reclaim would
+# otherwise demote the shell and its libraries to the CXL node, and TCG executes code from
+# emulated CXL memory (MMIO) so slowly that the run stalls for minutes.
+cxl_pairs=(
+	"*cxl-life --cxl -- $T/cxl.sh life"
+	"*cxl-teardown --cxl -- $T/cxl.sh teardown"
+	"*cxl-regions --cxl=512M,2 --cxl-bridges -- $T/cxl.sh regions"
+	"*cxl-policy --cxl --append=memhp_default_state=online -- $T/cxl.sh policy"
+	"cxl-data --cxl -- $T/cxl.sh data"
+	"cxl-tiers --cxl --append=rootfstype=ramfs -- $T/cxl.sh tiers"
+	"cxl-interleave --cxl=512M,2 -- $T/cxl.sh interleave"
+)
+# Rust only, both at once: the unplug at the unbind of a deleted device fails on a pinned page
+# (the log names the region that took the memory away); Debian's online-at-probe policy puts CXL
+# memory into ZONE_NORMAL (cxl-policy: the unplug fails), and the Rust driver's
+# online_type=online_movable on top of it makes it removable.
+cxl_rust=(
+	"cxl-teardown-held rust --cxl -- $T/cxl.sh teardown-held"
+	"cxl-policy-movable rust --cxl --append=memhp_default_state=online --append=kmem.online_type=online_movable -- $T/cxl.sh policy"
+)
+cxl_checks() {
+	local full=$1 s words
+	for s in "${cxl_pairs[@]}"; do
+		[ "$full" = 1 ] || [[ $s == \** ]] || continue
+		read -r -a words <<<"${s#\*}"
+		run_pair "${words[@]}"
+		differential "${words[0]}"
+	done
+	run_two "${cxl_rust[0]}" "${cxl_rust[1]}"
+}
+if [ "${KMEM_CXL:-}" = full ]; then
+	cxl_checks 1
+	finish
+fi
+
 if [ -n "$DISTRO_ONLY" ]; then
 	distro_checks 1
 	finish
@@ -619,38 +665,7 @@ for s in "${paths[@]}"; do
 	differential "${words[0]}"
 done
 
-# CXL Type 3 memory through the kernel's CXL stack (vm-run --cxl: QEMU 10, a q35 machine with a
-# CXL host bridge, root ports, volatile Type 3 devices and a fixed memory window): a RAM region
-# made through sysfs, its dax device through `state` and an orderly teardown; data across a
-# failed and a migrating unplug; memory tiers and demotion; the region decommitted while the
-# device is online (the drivers differ here: scripts/tests/expected/cxl-teardown); a 2-way
-# interleaved region split into two devices transitioned at once; two windows (two host
-# bridges), a region in each, two devices on two nodes transitioned at once; the distribution's
-# online-at-probe policy.  The tiers run keeps the
-# guest's root file system in ramfs (unevictable): node 0's reclaim would otherwise demote the
-# shell and its libraries to the CXL node, and TCG executes code from emulated CXL memory (MMIO)
-# so slowly that the run stalls for minutes.
-cxl=(
-	"cxl-life --cxl -- $T/cxl.sh life"
-	"cxl-data --cxl -- $T/cxl.sh data"
-	"cxl-tiers --cxl --append=rootfstype=ramfs -- $T/cxl.sh tiers"
-	"cxl-teardown --cxl -- $T/cxl.sh teardown"
-	"cxl-interleave --cxl=512M,2 -- $T/cxl.sh interleave"
-	"cxl-regions --cxl=512M,2 --cxl-bridges -- $T/cxl.sh regions"
-	"cxl-policy --cxl --append=memhp_default_state=online -- $T/cxl.sh policy"
-)
-for s in "${cxl[@]}"; do
-	read -r -a words <<<"$s"
-	run_pair "${words[@]}"
-	differential "${words[0]}"
-done
-# The Rust driver's unplug at the unbind of a deleted device fails on a pinned page: it says
-# which region took the memory away.
-run cxl-teardown-held rust --cxl -- "$T/cxl.sh" teardown-held
-# Debian's online-at-probe policy puts CXL memory into ZONE_NORMAL (cxl-policy: the unplug fails);
-# the Rust driver's online_type=online_movable on top of it makes it removable.
-run cxl-policy-movable rust --cxl --append=memhp_default_state=online \
-	--append=kmem.online_type=online_movable -- "$T/cxl.sh" policy
+cxl_checks 0
 
 # Adversarial runs of the Rust driver: reload cycles, fuzzing, concurrency, permissions.
 gcc -static -O2 -Wall -o "$repo/build/kmem-fuzz" "$here/guest/kmem-fuzz.c" ||
