@@ -425,7 +425,7 @@ scen_regions() {
 # every block as it was.  With the Rust driver's kmem.online_type=online_movable it comes up
 # movable, and the orderly teardown works.
 scen_policy() {
-	plan $((9 + 6))
+	plan $((9 + 5))
 	setup 1
 	local before e kb
 	kb=$((NB * $(block_size) / 1024))
