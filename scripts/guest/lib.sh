@@ -168,6 +168,32 @@ set_blocks() {
 	for b in $(dev_blocks "$1"); do write_errno $MEM_BASE/$b/state "$2"; echo; done | grep . | sort | uniq -c | awk '{printf "%s%s %s", (NR>1?", ":""), $1, $2}'
 }
 
+# in_list N FILE: N is in the node list in FILE (e.g. "0-1,3").
+in_list() {
+	local part
+	for part in $(tr ',' ' ' <"$2"); do
+		[ "$1" -ge "${part%-*}" ] && [ "$1" -le "${part#*-}" ] && return 0
+	done
+	return 1
+}
+# tier_of NODE: the memory tier whose nodelist has NODE, or "none" (tier ids grow as tiers get
+# slower).
+tier_of() {
+	local t
+	for t in /sys/devices/virtual/memory_tiering/memory_tier*; do
+		[ -e "$t/nodelist" ] && in_list "$1" "$t/nodelist" && { echo "${t##*/}"; return; }
+	done
+	echo none
+}
+# node_kb NODE KEY: the node's meminfo value KEY (MemTotal, Shmem, ...) in kB; 0 once the node
+# has no memory and is gone.
+node_kb() {
+	local v
+	v=$(awk -v k="$2:" '$3 == k {print $4; exit}' /sys/devices/system/node/node$1/meminfo 2>/dev/null)
+	echo "${v:-0}"
+}
+node_shmem() { node_kb "$1" Shmem; }
+
 HOLD=/sys/kernel/debug/kmem_holdpage/control
 # hold START END MODE: load the helper and hold a page of [START, END].
 hold() {
@@ -175,6 +201,8 @@ hold() {
 	echo "hold $1 $2 $3" >$HOLD && diag "$(cat $HOLD)"
 }
 release() { echo release >$HOLD && cat $HOLD; }
+# held_data: release the held page and print what its content was ("intact" or not).
+held_data() { release | sed -nE 's/.*data=([a-zA-Z]+).*/\1/p'; }
 # snapshot DAX: state, per-block state/zone and MemTotal, for exact comparison.
 snapshot() {
 	local b

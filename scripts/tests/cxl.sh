@@ -22,7 +22,6 @@
 SCEN=$1
 C=/sys/bus/cxl/devices
 NODES=/sys/devices/system/node
-TIERS=/sys/devices/virtual/memory_tiering
 MIB=$((1 << 20))
 
 # --- the sysfs region ABI ---------------------------------------------------------------------
@@ -82,17 +81,7 @@ region_delete() {
 	echo "$r" >$C/$root/delete_region || return 1
 	for d in $eps; do echo 0 >$C/$d/dpa_size || return 1; done
 }
-# in_list N FILE: N is in the node list in FILE (e.g. "0-1,3").
-in_list() {
-	local part
-	for part in $(tr ',' ' ' <"$2"); do
-		[ "$1" -ge "${part%-*}" ] && [ "$1" -le "${part#*-}" ] && return 0
-	done
-	return 1
-}
-node_kb() { awk -v k="$2:" '$3 == k {print $4; exit}' $NODES/node$1/meminfo 2>/dev/null || echo 0; }
-node_memtotal() { local v; v=$(node_kb "$1" MemTotal); echo "${v:-0}"; }
-node_shmem() { local v; v=$(node_kb "$1" Shmem); echo "${v:-0}"; }
+node_memtotal() { node_kb "$1" MemTotal; }
 vmstat() { awk -v k="$1" '$1 == k {print $2}' /proc/vmstat; }
 # step DAX VALUE WANT: write VALUE to the device's state; WANT is the errno name.
 step() {
@@ -224,16 +213,7 @@ scen_data() {
 	step $DAX online_movable OK
 	expect_eq "files intact after the re-plug" "$sum" "$(sums)"
 }
-held_data() { release | sed -nE 's/.*data=([a-zA-Z]+).*/\1/p'; }
 
-# tier_of NODE: the memory tier whose nodelist has NODE (tier ids grow as tiers get slower).
-tier_of() {
-	local t
-	for t in $TIERS/memory_tier*; do
-		in_list "$1" "$t/nodelist" && { basename "$t"; return; }
-	done
-	echo none
-}
 scen_tiers() {
 	plan $((9 + 12))
 	setup 1

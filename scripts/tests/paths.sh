@@ -140,24 +140,9 @@ iomem_names() { grep -E "dax0|kmem" /proc/iomem | sed 's/^ *[0-9a-f]*-[0-9a-f]* 
 kmem_log() { dmesg | grep -E "kmem dax0" | sed 's/^\[[ 0-9.]*\] //' | tr '\n' '|'; }
 alive() { local p; for p in "$@"; do [ -d /proc/$p ] && [ "$(awk '{print $3}' /proc/$p/stat)" != Z ] || return 1; done; }
 module_state() { [ -d /sys/module/kmem ] && echo loaded || echo absent; }
-held_data() { release | sed -nE 's/.*data=([a-zA-Z]+).*/\1/p'; }
 start() { expect_eq "at boot: dax0.0 bound, its $N0 blocks offline" "kmem offline $N0 offline/-" "$(driver_of dax0.0) $(cat $ST) $(block_summary dax0.0)"; }
 
 # --- memory tiers ---------------------------------------------------------------------------
-# tier_of NODE: the memory tier whose nodelist has NODE, or "none".
-tier_of() {
-	local t part
-	for t in $TIERS/memory_tier*; do
-		[ -e "$t/nodelist" ] || continue
-		for part in $(tr ',' ' ' <"$t/nodelist"); do
-			case $part in
-			*-*) [ "$1" -ge "${part%-*}" ] && [ "$1" -le "${part#*-}" ] && { echo "${t##*/}"; return; } ;;
-			"$1") echo "${t##*/}"; return ;;
-			esac
-		done
-	done
-	echo none
-}
 tiers() { local t; for t in $TIERS/memory_tier*; do [ -e "$t/nodelist" ] && echo "${t##*/}=$(cat $t/nodelist)"; done | tr '\n' ' '; }
 scen_tiers() {
 	# MEMTIER_ADISTANCE_DRAM = 4.5 chunks of 128; kmem's default is 5 x DRAM; tier = adist >> 7.
@@ -554,8 +539,6 @@ scen_concurrent() {
 }
 
 # --- data survives failed unplugs -------------------------------------------------------------------------
-# node_shmem NODE: the node's Shmem in kB (0 once the node has no memory and is gone).
-node_shmem() { awk '/Shmem:/ {print $4; exit}' /sys/devices/system/node/node$1/meminfo 2>/dev/null || echo 0; }
 sums() { md5sum /mnt/n1/* | awk '{printf "%s ", $1}'; }
 scen_data() {
 	local sum before n1 w
