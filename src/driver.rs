@@ -29,8 +29,8 @@ use crate::{
                 OnlineType, //
             },
             memory_notifier::{
+                BlockRange,
                 MemoryCallback,
-                MemoryNotifier,
                 Transition,
                 Verdict, //
             },
@@ -111,9 +111,9 @@ impl MemoryCallback for Shared {
 pub(crate) struct KmemDevice {
     shared: Arc<Shared>,
     // series(+guard)
-    /// The guard of the device's memory blocks.
-    #[pin]
-    notifier: MemoryNotifier<Arc<Shared>>,
+    /// The device's usable ranges in the module's table of block owners: their transitions
+    /// go to the guard.
+    _blocks: KVec<BlockRange>,
     // series(end)
     #[pin]
     inner: Mutex<Inner>,
@@ -291,6 +291,19 @@ fn read_layout(ddev: &dax::Device<Core<'_>>, block: u64) -> Result<(Layout, u64)
     Ok((layout, sizes.usable))
 }
 
+// series(+guard)
+/// Registers the device's usable ranges with the module's table of block owners, the guard
+/// as their callback.
+fn guard_blocks(shared: &Arc<Shared>) -> Result<KVec<BlockRange>> {
+    let layout = &shared.layout;
+    let mut blocks = KVec::with_capacity(layout.ranges.len(), GFP_KERNEL)?;
+    for (_, range) in layout.usable() {
+        blocks.push(BlockRange::register(range, shared.clone())?, GFP_KERNEL)?;
+    }
+    Ok(blocks)
+}
+// series(end)
+
 // series(+debugfs)
 /// Renders the debugfs file of a device.
 fn show_debugfs(s: &Arc<Shared>, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
@@ -354,12 +367,15 @@ impl dax::Driver for KmemDriver {
             // series(+debugfs)
             let debugfs = debugfs::device_file(name.name(), shared.clone(), &show_debugfs)?;
             // series(end)
+            // series(+guard)
+            let blocks = guard_blocks(&shared)?;
+            // series(end)
 
             // The guard is registered before any memory is added; the initial add runs once
             // everything is in place, and a failure drops (unregisters, releases) it all.
             Ok(try_pin_init!(KmemDevice {
                 // series(+guard)
-                notifier <- MemoryNotifier::new(shared.clone()),
+                _blocks: blocks,
                 // series(end)
                 shared,
                 inner <- new_mutex!(inner, "KmemDevice::inner"),

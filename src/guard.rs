@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The memory-block guard of a bound device: a memory notifier that refuses external online and
-//! offline requests for the device's blocks while the device is owned (module parameter `guard`),
-//! and records the zone of each of its blocks as they go online and offline.
+//! The memory-block guard of a bound device: the callback of the device's ranges in the module's
+//! memory notifier (`BlockOwners`), which refuses external online and offline requests for the
+//! device's blocks while the device is owned (module parameter `guard`), and records the zone of
+//! each of its blocks as they go online and offline.
 //!
 //! It runs inside the driver's own hotplug calls, under the hotplug locks: it never takes the
 //! device's state mutex, only reads immutable data and atomics. See
@@ -138,8 +139,8 @@ pub(crate) struct Counters {
 }
 // series(end)
 
-/// The memory-block guard of one device: sees every block transition in the system and
-/// refuses external ones on the device's blocks while the device is owned.
+/// The memory-block guard of one device: sees the transitions of the device's blocks (the
+/// module's notifier hands it those only) and refuses external ones while the device is owned.
 pub(crate) struct BlockGuard {
     /// Set by the first successful write to `state`; cleared only by unbind (drop).
     owned: AtomicFlag,

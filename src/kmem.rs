@@ -39,17 +39,29 @@ use kernel_ext::{
     dax,
     mm::memory_tiers, //
 };
+// series(+guard)
+use kernel_ext::mm::memory_notifier::{
+    BlockOwners,
+    MemoryNotifier, //
+};
+// series(end)
 
 /// The module name, `kmem`: `__add_memory_driver_managed()` is exported to it only, and daxctl
 /// binds through `/sys/bus/dax/drivers/kmem`.
 const MODULE_NAME: &CStr = <LocalModule as kernel::ModuleMetadata>::NAME;
 
 /// The module's state. Fields are dropped in declaration order: the driver is unregistered
-/// (every device unbound) before the memory types are put and the debugfs root is removed.
+/// (every device unbound) before the memory notifier, the memory types and the debugfs root go.
 #[pin_data]
 struct KmemModule {
     #[pin]
     _driver: Registration<dax::Adapter<driver::KmemDriver>>,
+    // series(+guard)
+    /// The module's one memory notifier: each transition goes to the guard of the device
+    /// whose block it is.
+    #[pin]
+    _notifier: MemoryNotifier<BlockOwners>,
+    // series(end)
     _types: memory_tiers::TypeCache,
     // series(+debugfs)
     _debugfs: debugfs::Root,
@@ -63,7 +75,15 @@ impl InPlaceModule for KmemModule {
             // series(+debugfs)
             let debugfs = debugfs::Root::new()?;
             // series(end)
+            // series(+guard)
+            let owners = BlockOwners::new()?;
+            // series(end)
+            // The notifier is registered before the driver, whose devices register their
+            // blocks with it.
             Ok(try_pin_init!(Self {
+                // series(+guard)
+                _notifier <- MemoryNotifier::new(owners),
+                // series(end)
                 _driver <- Registration::new(MODULE_NAME, module),
                 _types: types,
                 // series(+debugfs)
