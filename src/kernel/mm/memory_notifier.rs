@@ -165,8 +165,9 @@ fn set_span(tree: &RBTree<u64, Owner>) {
 }
 
 /// The module's dispatcher of memory-block transitions to the owners of the blocks: a
-/// [`MemoryCallback`] for the module's one [`MemoryNotifier`]. A transition of a block that
-/// no [`BlockRange`] covers costs one tree lookup and returns [`Verdict::Done`].
+/// [`MemoryCallback`] for the module's one [`MemoryNotifier`]. A transition outside the span of
+/// all registered ranges costs two atomic loads, one inside it a tree lookup under a spinlock;
+/// one that no [`BlockRange`] covers returns [`Verdict::Done`].
 pub(crate) struct BlockOwners(());
 
 impl BlockOwners {
@@ -387,7 +388,6 @@ impl<T: MemoryCallback> PinnedDrop for MemoryNotifier<T> {
 #[kunit_tests(rust_memory_notifier)]
 mod tests {
     use super::*;
-    use kernel::sync::atomic::Relaxed;
 
     const MIB: u64 = 1 << 20;
     /// Far above any memory of the test machine: no real transition reaches these owners.
