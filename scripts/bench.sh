@@ -1,62 +1,157 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make bench: the Rust kmem against the in-tree C kmem on the same kernel and
-# QEMU configuration, alternating boots.  Writes build/bench/results.csv and,
-# through scripts/bench_report.py, the table, CSV and plot in
-# Documentation/bench/.  Targets are read from the output, never asserted.
+# make bench: the Rust kmem against the in-tree C kmem on the same kernel and QEMU
+# configuration.  Writes build/bench/results.csv and, through scripts/bench_report.py, the
+# tables and plots of Documentation/bench/.  Targets are read from the output, never asserted.
 #
-#   KMEM_BENCH_REPS   repetitions per boot (default 5)
-#   KMEM_BENCH_BOOTS  boots per driver and configuration (default 3)
+# By default every guest runs under QEMU's instruction counting (-icount shift=0,sleep=off):
+# the guest's clock advances 1 ns per instruction and never with the host's time, so a
+# write's time is its instruction count (and that of the work it waits for), the same on a
+# loaded or an idle host, and two guests run side by side.  Expedited RCU grace periods
+# (rcupdate.rcu_expedited=1) keep timer-tick waits out of the counts; a smaller set of runs
+# keeps the default grace periods, with the writes spread over every phase of the 4 ms tick,
+# to show what they add; and one configuration runs on Debian's stock kernel (no lockdep or
+# other debugging: the production configuration), with the module built for it.
+#
+#   KMEM_BENCH_CLOCK    icount (default) or wall (no instruction counting: host time, noisy)
+#   KMEM_BENCH_BOOTS    boots per driver and configuration (default 2)
+#   KMEM_BENCH_REPS     measured rounds per boot (default 6; 3 from 16 GiB up), after
+#   KMEM_BENCH_WARM     warm-up rounds (default 2; 1 from 16 GiB up)
+#   KMEM_BENCH_SIZES    single-range device sizes in GiB (default "1 2 4 16 64")
+#   KMEM_BENCH_EXTRA    further SIZE:LAYOUT:RCU configurations (default "2G:4ranges:exp
+#                       16G:32ranges:exp 1G:1range:default 4G:1range:default 1G:1range:distro";
+#                       RCU exp or default, or distro: Debian's kernel, expedited)
+#   KMEM_BENCH_DEVICES  bound-device counts of the notifier runs (default "1 8 64")
+#   KMEM_BENCH_CYCLES   offline/online cycles of an unrelated block per notifier run (300)
+#   KMEM_BENCH_BEFORE   the revision whose module is measured as "before" in the notifier runs
+#                       (default: the last one with a notifier per device; "" skips it)
+#   KMEM_BENCH_JOBS     guests at once (default 2; icount makes them independent)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 . "$here/lib.sh"
-REPS=${KMEM_BENCH_REPS:-5}
-BOOTS=${KMEM_BENCH_BOOTS:-3}
+CLOCK=${KMEM_BENCH_CLOCK:-icount}
+BOOTS=${KMEM_BENCH_BOOTS:-2}
+SIZES=${KMEM_BENCH_SIZES:-1 2 4 16 64}
+DEVICES=${KMEM_BENCH_DEVICES:-1 8 64}
+CYCLES=${KMEM_BENCH_CYCLES:-300}
+BEFORE=${KMEM_BENCH_BEFORE-a744cca}
+JOBS=${KMEM_BENCH_JOBS:-2}
+PHASE=250000 # 16 phases per 4 ms tick
 OUTD=$repo/build/bench
+case $CLOCK in icount | wall) ;; *) die "KMEM_BENCH_CLOCK must be icount or wall" ;; esac
+t_start=$(date +%s)
 "$here/setup.sh"
 "$here/kernel.sh"
 make -s -C "$repo" modules >/dev/null
-# The plot needs matplotlib for Debian's python3.
-if ! /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
-	log "installing python3-matplotlib"
+# The plot needs matplotlib for Debian's python3; GNU time reports the host's memory.
+for p in python3-matplotlib:/usr/lib/python3/dist-packages/matplotlib time:/usr/bin/time; do
+	[ -e "${p#*:}" ] && continue
+	log "installing ${p%%:*}"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends --no-upgrade \
-		python3-matplotlib >/dev/null
-fi
-mkdir -p "$OUTD"
+		"${p%%:*}" >/dev/null
+done
+rm -rf "$OUTD"
+mkdir -p "$OUTD/runs"
 gcc -static -O2 -Wall -o "$OUTD/kmem-bench" "$here/guest/kmem-bench.c"
-export KMEM_LOG_DIR=$OUTD/logs KMEM_VM_TIMEOUT=900
-csv=$OUTD/results.csv
-echo "driver,config,op,blocks,ns,mm_ns,rc" >"$csv"
+export KMEM_LOG_DIR=$OUTD/logs KMEM_VM_TIMEOUT=1800
+clockargs=()
+[ "$CLOCK" = icount ] && clockargs=(--icount)
 
-# collect DRIVER CONFIG -- vm-run args: append the run's BENCH lines to the CSV.
-collect() {
-	local drv=$1 cfg=$2 out
-	shift 3
-	out=$("$here/vm-run" "$@") || { echo "$out" | tail -n 5 >&2; die "bench run $drv $cfg failed"; }
-	echo "$out" | sed -nE "s/^BENCH op=([a-z_]+) blocks=([0-9]+) ns=([0-9]+) mm_ns=(-?[0-9]+) rc=([0-9]+)$/$drv,$cfg,\1,\2,\3,\4,\5/p" >>"$csv"
-	echo "$out" | sed -nE "s/^BENCH op=unrelated_event ns=([0-9]+) rc=([0-9]+)$/$drv,$cfg,unrelated_event,0,\1,-1,\2/p" >>"$csv"
+# The module before the module-wide notifier, built from that revision's tree.
+if [ -n "$BEFORE" ]; then
+	log "building the module of $BEFORE (the notifier runs' \"before\")"
+	mkdir -p "$OUTD/before"
+	git -C "$repo" archive "$BEFORE" | tar -x -C "$OUTD/before"
+	make -s -C "$OUTD/before" modules >"$OUTD/before.log" 2>&1 || { cat "$OUTD/before.log"; die "build of $BEFORE failed"; }
+fi
+
+# Debian's kernel and the module built for it (scripts/distro.sh; make check prepares both).
+if grep -q ':distro' <<<"${KMEM_BENCH_EXTRA-:distro}"; then
+	log "preparing Debian's kernel and building the module for it"
+	"$here/distro.sh" prepare >"$OUTD/distro.log" 2>&1 &&
+		"$here/distro.sh" build "$repo" "$OUTD/distro" >>"$OUTD/distro.log" 2>&1 ||
+		{ tail -n 20 "$OUTD/distro.log"; die "Debian's kernel or the module for it failed"; }
+fi
+
+# job ID VM-RUN-ARGS...: runs one guest in the background (at most JOBS at once); its output
+# goes to runs/ID.out, its host time and peak memory to runs/ID.time.
+job() {
+	local id=$1
+	shift
+	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || true; done
+	log "bench $id"
+	(
+		/usr/bin/time -f "%e %M" -o "$OUTD/runs/$id.time" "$here/vm-run" "${clockargs[@]}" \
+			--file="$OUTD/kmem-bench" "$@" >"$OUTD/runs/$id.out" 2>&1 ||
+			echo "# bench: guest failed" >>"$OUTD/runs/$id.out"
+	) &
 }
 
-for cfg in 1G:1range 2G:1range 4G:1range 2G:4ranges; do
-	size=${cfg%%:*} layout=${cfg#*:}
+# Transitions: drivers alternate, every configuration with expedited grace periods ("exp");
+# 1 and 4 GiB also with the default ones ("default").
+configs=()
+for s in $SIZES; do configs+=("${s}G:1range:exp"); done
+read -ra extra <<<"${KMEM_BENCH_EXTRA-2G:4ranges:exp 16G:32ranges:exp 1G:1range:default 4G:1range:default 1G:1range:distro}"
+configs+=("${extra[@]}")
+for cfg in "${configs[@]}"; do
+	IFS=: read -r size layout rcu <<<"$cfg"
+	reps=${KMEM_BENCH_REPS:-6} warm=${KMEM_BENCH_WARM:-2}
+	if [ "${size%G}" -ge 16 ]; then reps=${KMEM_BENCH_REPS:-3} warm=${KMEM_BENCH_WARM:-1}; fi
+	append=kmem.guard=off kargs=()
+	[ "$rcu" = default ] || append="$append rcupdate.rcu_expedited=1"
+	# Debian adds memory online at probe; offline here, as on the project's kernel.
+	[ "$rcu" = distro ] && append="$append memhp_default_state=offline" \
+		kargs=(--distro --modules="$OUTD/distro")
 	for ((b = 1; b <= BOOTS; b++)); do
+		kzone=online_kernel
+		[ $((b % 2)) = 0 ] && kzone=online
 		for drv in c rust; do
-			log "bench $cfg boot $b: $drv"
-			collect $drv "$cfg" -- --kmem=$drv --dax=$size --append=kmem.guard=off \
-				--file="$OUTD/kmem-bench" "$here/tests/bench.sh" "$REPS" "$layout"
+			job "t.$drv.$size.$layout.$rcu.$b" "${kargs[@]}" --kmem=$drv --dax="$size" --append="$append" \
+				"$here/tests/bench.sh" "$reps" "$layout" "$warm" "$PHASE" "$kzone"
 		done
 	done
 done
-# Notifier cost: events on a boot memory block that belongs to no device.
-for ((b = 1; b <= BOOTS; b++)); do
-	for v in none c rust:off rust:owned rust:always; do
-		drv=${v%%:*} guard=${v#*:}
-		[ "$guard" = "$v" ] && guard=""
-		log "notifier bench boot $b: $v"
-		collect "$v" notifier -- --kmem=$drv --append=movablecore=512M \
-			--file="$OUTD/kmem-bench" "$here/tests/notifier-bench.sh" 500 $guard
+# The guard's cost: events on a boot block that belongs to no device, with N devices bound;
+# the shipped default guard=owned.  "before": the module of $BEFORE.
+for n in $DEVICES; do
+	dax=$(((n * 128 + 1023) / 1024))
+	[ "$dax" -ge 1 ] || dax=1
+	for ((b = 1; b <= BOOTS; b++)); do
+		for v in c rust ${BEFORE:+before}; do
+			extra=(--kmem=rust)
+			case $v in c) extra=(--kmem=c) ;; before) extra=(--kmem=rust --modules="$OUTD/before") ;; esac
+			job "n.$v.$n.$b" "${extra[@]}" --dax="$dax" \
+				--append="movablecore=512M rcupdate.rcu_expedited=1" \
+				"$here/tests/notifier-bench.sh" "$CYCLES" "$n"
+		done
 	done
 done
-/usr/bin/python3 "$here/bench_report.py" "$csv" "$repo/Documentation/bench"
+wait
+
+# Collect: driver,config,rcu,op,blocks,round,ns,mm_ns,rc,boot (notifier runs: config devices=N).
+csv=$OUTD/results.csv
+host=$OUTD/host.csv
+echo "driver,config,rcu,op,blocks,round,ns,mm_ns,rc,boot" >"$csv"
+echo "run,host_s,max_rss_kib,status" >"$host"
+failed=0
+for out in "$OUTD"/runs/*.out; do
+	id=$(basename "$out" .out)
+	IFS=. read -r kind drv a c d b <<<"$id"
+	status=ok
+	if grep -qE '^not ok|^# bench: guest failed|^# vm-run:' "$out"; then
+		status=failed failed=$((failed + 1))
+		warn "bench run $id failed:"
+		grep -E '^not ok|^#' "$out" | head -n 8 >&2
+	fi
+	echo "$id,$(tr ' ' ',' <"$OUTD/runs/$id.time" | tail -n1),$status" >>"$host"
+	if [ "$kind" = t ]; then
+		sed -nE "s/^BENCH op=([a-z_]+) blocks=([0-9]+) round=(-?[0-9]+) ns=([0-9]+) mm_ns=(-?[0-9]+) rc=([0-9]+)$/$drv,$a:$c,$d,\1,\2,\3,\4,\5,\6,$b/p" "$out" >>"$csv"
+	else
+		sed -nE "s/^BENCH op=([a-z_]+) devices=([0-9]+) ns=([0-9]+) rc=([0-9]+)$/$drv,devices=\2,exp,\1,0,0,\3,-1,\4,$c/p" "$out" >>"$csv"
+	fi
+done
+/usr/bin/python3 "$here/bench_report.py" "$csv" "$host" "$repo/Documentation/bench" \
+	"$CLOCK" "$(($(date +%s) - t_start))"
+[ "$failed" = 0 ] || die "$failed bench runs failed (their results are left out; see $OUTD/runs)"

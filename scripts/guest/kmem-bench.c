@@ -2,13 +2,22 @@
 /*
  * kmem-bench: time sysfs writes in the guest with ns resolution.
  *
- *   kmem-bench FILE VALUE [COUNT]
+ *   kmem-bench FILE VALUE [COUNT [PHASE_NS]]
  *
  * Writes VALUE to FILE (one write() of strlen(VALUE) bytes, after opening the
  * file) COUNT times (default 1) and prints, per write, "ns=N rc=R" where N is
  * the CLOCK_MONOTONIC time of the write() call and R is 0 or the errno.
  * With COUNT > 1, consecutive writes alternate between VALUE and the value
  * after a comma ("offline,online_movable" toggles a memory block).
+ *
+ * With PHASE_NS, write i starts i * PHASE_NS (modulo one 4 ms tick, HZ=250)
+ * after a multiple of 4 ms of CLOCK_MONOTONIC: the writes sample every phase
+ * against the timer tick evenly, and the time slept before each write lets
+ * the work of the previous one (RCU callbacks, deferred frees) finish first.
+ *
+ * With KMEM_BENCH_DEBUGFS set to a file of /sys/kernel/debug/kmem/, each line
+ * also gets " mm_ns=M": the time the Rust driver spent inside the memory
+ * hotplug calls of that write (its "last:" line), or -1.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#define TICK_NS 4000000LL
+
 static long long now_ns(void)
 {
 	struct timespec ts;
@@ -26,8 +37,40 @@ static long long now_ns(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* Sleeps until the next multiple of TICK_NS plus @offset. */
+static void sleep_to_phase(long long offset)
+{
+	long long t = (now_ns() / TICK_NS + 2) * TICK_NS + offset;
+	struct timespec ts = { .tv_sec = t / 1000000000LL, .tv_nsec = t % 1000000000LL };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+/* The mm_ns= value of the "last:" line of @path, or -1. */
+static long long last_mm_ns(const char *path)
+{
+	static char buf[1 << 20];
+	size_t len = 0;
+	ssize_t n;
+	char *p;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	buf[len] = 0;
+	p = strstr(buf, "\nlast:");
+	p = p ? strstr(p, " mm_ns=") : NULL;
+	return p ? atoll(p + 7) : -1;
+}
+
 int main(int argc, char **argv)
 {
+	const char *dbg = getenv("KMEM_BENCH_DEBUGFS");
+	long long phase = -1;
 	char *vals[2];
 	long i, count;
 	int fail = 0;
@@ -35,6 +78,8 @@ int main(int argc, char **argv)
 	if (argc < 3)
 		return 2;
 	count = argc > 3 ? atol(argv[3]) : 1;
+	if (argc > 4)
+		phase = atoll(argv[4]);
 	vals[0] = argv[2];
 	vals[1] = strchr(argv[2], ',');
 	if (vals[1])
@@ -49,10 +94,15 @@ int main(int argc, char **argv)
 
 		if (fd < 0)
 			return 2;
+		if (phase >= 0)
+			sleep_to_phase(i * phase % TICK_NS);
 		t0 = now_ns();
 		rc = write(fd, v, strlen(v));
 		t1 = now_ns();
-		printf("ns=%lld rc=%d\n", t1 - t0, rc < 0 ? errno : 0);
+		printf("ns=%lld rc=%d", t1 - t0, rc < 0 ? errno : 0);
+		if (dbg)
+			printf(" mm_ns=%lld", last_mm_ns(dbg));
+		printf("\n");
 		fail |= rc < 0;
 		close(fd);
 	}

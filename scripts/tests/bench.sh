@@ -1,68 +1,72 @@
 # SPDX-License-Identifier: GPL-2.0
-# Guest: one benchmark boot (make bench).  Arguments: REPS [LAYOUT]
-#   LAYOUT "1range" (default): dax0.0 as booted (size from vm-run --dax)
-#   LAYOUT "4ranges": dax0.0 made of 4 discontiguous 256 MiB ranges (--dax=2G)
-# Prints "BENCH op=OP blocks=N ns=WALL mm_ns=MM rc=ERRNO" per measurement;
-# mm_ns (time inside the memory hotplug calls) comes from the Rust driver's
-# debugfs view, and is -1 for the C driver.
+# Guest: one benchmark boot (make bench).  Arguments: REPS LAYOUT WARM PHASE_NS KZONE
+#   LAYOUT "1range": dax0.0 as booted (size from vm-run --dax)
+#   LAYOUT "Nranges": dax0.0 rebuilt from N discontiguous 256 MiB ranges (make_ranges;
+#          vm-run --dax must hold 512 MiB per range)
+#   WARM   rounds of each cycle run first and reported as warm-up (round < 0)
+#   PHASE_NS  kmem-bench's phase step: write i starts i * PHASE_NS after a tick
+#   KZONE  online_kernel or online: the kernel-zone online measured once at the end
+# Prints "BENCH op=OP blocks=N round=R ns=WALL mm_ns=MM rc=ERRNO" per write; mm_ns (time
+# inside the memory hotplug calls) comes from the Rust driver's debugfs view, -1 for C.
 . /test/lib.sh
-REPS=${1:-5}
+REPS=${1:-6}
 LAYOUT=${2:-1range}
-# Five checks on the aggregated results (and one on the 4-range layout), whatever REPS.
-case $LAYOUT in 4ranges) plan 6 ;; *) plan 5 ;; esac
+WARM=${3:-2}
+PHASE=${4:-0}
+KZONE=${5:-online_kernel}
 DAX=dax0.0
 ST=$DAX_BASE/$DAX/state
 DRV=/sys/bus/dax/drivers/kmem
 B=/test/kmem-bench
-
-if [ "$LAYOUT" = 4ranges ]; then
-	make_ranges 4 && echo $DAX >$DRV/bind
-	nr=$(ls -d $DAX_BASE/$DAX/mapping[0-9]* | wc -l)
-	expect_eq "dax0.0 rebuilt as 4 ranges and bound" "4 kmem" "$nr $(driver_of $DAX)"
+nr=${LAYOUT%ranges}
+# The layout (with N ranges), then one check per measured operation.
+[ "$LAYOUT" = 1range ] && plan 5 || plan 6
+if [ "$LAYOUT" != 1range ]; then
+	make_ranges "$nr" && echo $DAX >$DRV/bind
+	got=$(ls -d $DAX_BASE/$DAX/mapping[0-9]* | wc -l)
+	expect_eq "dax0.0 rebuilt as $nr ranges and bound" "$nr kmem" "$got $(driver_of $DAX)"
 fi
 blocks=$(( $(cat $DAX_BASE/$DAX/size) / $(block_size) ))
+[ -d /sys/kernel/debug/kmem ] && export KMEM_BENCH_DEBUGFS=/sys/kernel/debug/kmem/$DAX
 
-mm() {
-	local l
-	l=$(grep '^last:' /sys/kernel/debug/kmem/$DAX 2>/dev/null) || { echo -1; return; }
-	sed -nE 's/.* mm_ns=([0-9]+).*/\1/p' <<<"$l"
+# emit OP FIRST_ROUND: kmem-bench's lines on stdin as BENCH lines of OP, rounds from FIRST_ROUND;
+# appends their errno numbers to /tmp/rc.OP.
+emit() {
+	local r=$2 line ns rc mm
+	while read -r line; do
+		ns=$(sed -nE 's/^ns=([0-9]+).*/\1/p' <<<"$line")
+		rc=$(sed -nE 's/.* rc=([0-9]+).*/\1/p' <<<"$line")
+		mm=$(sed -nE 's/.* mm_ns=(-?[0-9]+).*/\1/p' <<<"$line")
+		echo "BENCH op=$1 blocks=$blocks round=$r ns=$ns mm_ns=${mm:--1} rc=$rc"
+		[ "$r" -ge 0 ] && echo "$rc" >>/tmp/rc.$1
+		r=$((r + 1))
+	done
 }
-# measure OP FILE VALUE: one timed write; its errno number (0: success) is
-# appended to /tmp/rc.OP.
-measure() {
-	local out ns rc m=-1
-	out=$($B "$2" "$3")
-	ns=$(sed -nE 's/ns=([0-9]+).*/\1/p' <<<"$out")
-	rc=$(sed -nE 's/.* rc=([0-9]+)/\1/p' <<<"$out")
-	[ "$2" = "$ST" ] && m=$(mm)
-	echo "BENCH op=$1 blocks=$blocks ns=$ns mm_ns=$m rc=$rc"
-	echo "${rc:-none}" >>/tmp/rc.$1
-	[ "$rc" = 0 ]
-}
-# rcs OP: the errno numbers of OP's writes, collapsed ("5x0").
+# rcs OP: the errno numbers of OP's measured writes, collapsed ("6x0").
 rcs() { sort /tmp/rc.$1 2>/dev/null | uniq -c | awk '{printf "%s%sx%s", (NR>1?" ":""), $1, $2}'; }
 
-for ((r = 0; r < REPS; r++)); do
-	# bind (probe): the blocks are added offline (auto_online_blocks=offline).
+# Probe: bind with the blocks added offline (auto_online_blocks=offline), unplug, unbind.
+for ((r = -WARM; r < REPS; r++)); do
 	echo unplugged >$ST
 	echo $DAX >$DRV/unbind
-	measure bind $DRV/bind $DAX
-	echo unplugged >$ST
-	measure unplugged_to_online_movable $ST online_movable
-	measure online_movable_to_unplugged $ST unplugged
+	$B $DRV/bind $DAX 1 "$PHASE" | emit probe $r
 done
-expect_eq "bind: every write succeeded" "${REPS}x0" "$(rcs bind)"
-expect_eq "unplugged -> online_movable: every write succeeded" "${REPS}x0" "$(rcs unplugged_to_online_movable)"
-expect_eq "online_movable -> unplugged: every write succeeded" "${REPS}x0" "$(rcs online_movable_to_unplugged)"
-# The kernel zone last: its unplug may fail for good (unmovable pages), which
-# ends the series.
-for ((r = 0; r < REPS; r++)); do
-	measure unplugged_to_online $ST online || break
-	measure online_to_unplugged $ST unplugged || break
-done
-check "unplugged -> online: every write succeeded ($(rcs unplugged_to_online))" \
-	contains "$(rcs unplugged_to_online)" '^[1-9][0-9]*x0$'
+expect_eq "probe: every bind succeeded" "${REPS}x0" "$(rcs probe)"
+
+# unplugged <-> online_movable, 2 * (WARM + REPS) writes with no fork in between.
+echo unplugged >$ST
+$B $ST online_movable,unplugged $((2 * (WARM + REPS))) "$PHASE" >/tmp/movable.out
+awk 'NR % 2 == 1' /tmp/movable.out | emit online_movable $((-WARM))
+awk 'NR % 2 == 0' /tmp/movable.out | emit unplug_from_movable $((-WARM))
+expect_eq "online_movable and its unplug: every write succeeded" "${REPS}x0 ${REPS}x0" \
+	"$(rcs online_movable) $(rcs unplug_from_movable)"
+
+# The kernel zone, once per boot (its unplug usually fails for good: unmovable kernel
+# allocations land in ZONE_NORMAL at once, as in the C driver's selftest).
+$B $ST $KZONE 1 "$PHASE" | emit $KZONE 0
+$B $ST unplugged 1 "$PHASE" | emit unplug_from_kernel 0
+expect_eq "$KZONE: the write succeeded" "1x0" "$(rcs $KZONE)"
 # EBUSY is 16.
-check "online -> unplugged: each write succeeded, or failed with EBUSY and ended the series ($(rcs online_to_unplugged))" \
-	contains "$(rcs online_to_unplugged)" '^([1-9][0-9]*x0|([0-9]+x0 )?1x16)$'
+check "unplug from ZONE_NORMAL: succeeded, or failed with EBUSY ($(rcs unplug_from_kernel))" \
+	contains "$(rcs unplug_from_kernel)" '^1x(0|16)$'
 finish
