@@ -195,8 +195,13 @@ impl Device<device::Core<'_>> {
         let dev = unsafe { &raw mut (*self.as_raw()).dev };
         // SAFETY: `dev` is valid (above); its parent is set at creation and outlives it.
         let parent = unsafe { (*dev).parent };
-        // SAFETY: `parent` is NULL (then the result is 0) or a valid device; the callback only
-        // compares pointers, and the children list is walked under its own lock.
+        // Not a child of anything (the dax bus never makes such a device): nothing says it is
+        // going away, and an unbind must not unplug on a guess.
+        if parent.is_null() {
+            return false;
+        }
+        // SAFETY: `parent` is a valid device (above); the callback only compares pointers, and
+        // the children list is walked under its own lock.
         unsafe { kernel::bindings::device_for_each_child(parent, dev.cast(), Some(is_child)) == 0 }
     }
 
