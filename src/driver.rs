@@ -182,12 +182,19 @@ impl KmemDevice {
     /// Ranges that an earlier unbind or module instance left added (online) are taken over
     /// first; the device's state is then that of their blocks, whatever the parameter says, and
     /// any other range is added with the same online type.
-    // series(-policy) fn initial_plug(&self, system: OnlineType) -> Result {
+    ///
+    /// Runs in probe before the device data exists, so with no lock held across the hotplug
+    /// calls (as in the C driver): nothing else reaches `inner` yet, and the driver core adds
+    /// the `state` attribute only after probe returns.
+    // series(-policy) fn initial_plug(s: &Shared, inner: &mut Inner, system: OnlineType) -> Result {
     // series(+policy)
-    fn initial_plug(&self, policy: ProbeOnline, system: OnlineType) -> Result {
+    fn initial_plug(
+        s: &Shared,
+        inner: &mut Inner,
+        policy: ProbeOnline,
+        system: OnlineType,
+    ) -> Result {
         // series(end)
-        let s = self.shared();
-        let mut inner = self.inner.lock();
         // series(+guard)
         let _mark = s.guard.mark();
         let adopted = inner.adopt(&s.layout, &s.guard)?;
@@ -344,7 +351,7 @@ impl dax::Driver for KmemDriver {
             let pages = state::pfn_up(usable, kernel::page::PAGE_SHIFT as u32);
             let group = MemoryGroup::register_static(node, pages)?;
 
-            let inner = Inner::new(&layout, group, tier)?;
+            let mut inner = Inner::new(&layout, group, tier)?;
             // series(+guard)
             let guard = BlockGuard::new(&layout)?;
             // series(end)
@@ -372,7 +379,11 @@ impl dax::Driver for KmemDriver {
             // series(end)
 
             // The guard is registered before any memory is added; the initial add runs once
-            // everything is in place, and a failure drops (unregisters, releases) it all.
+            // everything else is in place, and a failure drops (unregisters, releases) it all.
+            // series(-policy) KmemDevice::initial_plug(&shared, &mut inner, system)?;
+            // series(+policy)
+            KmemDevice::initial_plug(&shared, &mut inner, policy, system)?;
+            // series(end)
             Ok(try_pin_init!(KmemDevice {
                 // series(+guard)
                 _blocks: blocks,
@@ -382,11 +393,7 @@ impl dax::Driver for KmemDriver {
                 // series(+debugfs)
                 _debugfs: debugfs,
                 // series(end)
-            })
-            // series(-policy) .pin_chain(move |this| this.initial_plug(system)))
-            // series(+policy)
-            .pin_chain(move |this| this.initial_plug(policy, system)))
-            // series(end)
+            }))
         })
     }
 
