@@ -60,6 +60,12 @@ def spread(xs):
     return 100.0 * (max(xs) - min(xs)) / statistics.median(xs)
 
 
+def iqr(xs):
+    """Interquartile range / median, in %."""
+    q = statistics.quantiles(xs, n=4)
+    return 100.0 * (q[2] - q[0]) / statistics.median(xs)
+
+
 def quadfit(pts):
     """Least squares of y = b x^2 + a x + c0 through (x, y) points: (b, a, c0)."""
     import numpy
@@ -129,6 +135,8 @@ def main():
         "driver share (Rust) | n C/Rust |")
     out("|---|---|---|---|---|---|---|---|---|")
     worst_ratio, worst_half, worst_share, worst_spread = 0.0, 0.0, 0.0, (0.0, "")
+    worst_iqr = (0.0, "")
+    misses = []
     ratios = {}
     runs = [("exp", cfg) for cfg in sorted({k[1] for k in t if k[0] == "exp"}, key=cfg_key)]
     runs += [("distro", cfg) for cfg in sorted({k[1] for k in t if k[0] == "distro"}, key=cfg_key)]
@@ -150,12 +158,16 @@ def main():
             worst_ratio = max(worst_ratio, ratio)
             if lo:
                 worst_half = max(worst_half, 100 * (hi - lo) / 2 / ratio)
+                if ratio > 1.02 or (hi - lo) / 2 / ratio > 0.005:
+                    misses.append(f"{op} {label} ({ratio:.4f}, ±{100 * (hi - lo) / 2 / ratio:.2f} %)")
             if sh and op != "probe":
                 worst_share = max(worst_share, 100 * statistics.median(sh))
             if op in ("online_movable", "unplug_from_movable", "probe") and len(c) > 2:
                 for d, xs in (("C", c), ("Rust", r)):
                     if spread(xs) > worst_spread[0]:
                         worst_spread = (spread(xs), f"{d} {op} {label}")
+                    if len(xs) >= 4 and iqr(xs) > worst_iqr[0]:
+                        worst_iqr = (iqr(xs), f"{d} {op} {label}")
     out("")
     fails = [f"{k[3]} {k[1]}{' (Debian)' if k[0] == 'distro' else ''} {k[2]}: {n}"
              for k, n in sorted(failed.items()) if k[0] != "default"]
@@ -167,7 +179,10 @@ def main():
         f"largest driver share: {worst_share:.3f} % of a transition.")
     out(f"- Stability: repeated measurements of one operation on one driver (online_movable, "
         f"unplug, probe; every size) agree within **{worst_spread[0]:.2f} %** (max-min over "
-        f"median; worst: {worst_spread[1]}).")
+        f"median; worst: {worst_spread[1]}); their interquartile range is at most "
+        f"**{worst_iqr[0]:.2f} %** of the median (worst: {worst_iqr[1]}).")
+    out("- Target (ratio ≤ 1.02 with an interval within ±0.5 %) missed by: " +
+        ("; ".join(misses) if misses else "none") + ".")
     out("")
 
     # --- per-block scaling ----------------------------------------------------------------------
@@ -244,15 +259,22 @@ def main():
     out("## The guard's cost per memory event, by number of bound devices")
     out("")
     out("An unrelated event: a boot memory block (ZONE_MOVABLE) offlined and onlined again, "
-        "two events per write, written back to back; the cost is the difference of the shortest write (one that no interrupt or other "
-        "work interrupted: under instruction counting, the instructions of the path itself) "
-        "with the C driver (which has no notifier) bound to the same devices, halved. `before` is the "
-        "module with one notifier per device; `rust` has one notifier for the module. A "
-        "device's own transitions (dax0.0, one block, among N devices): the difference per "
-        "write.")
+        "two events per write, written back to back; the cost is the difference of the "
+        "shortest write (one that no interrupt or other work interrupted: under instruction "
+        "counting, the instructions of the path itself) with the C driver (which has no "
+        "notifier) bound to the same devices, halved. `before` is the module with one notifier "
+        "per device; `rust` has one notifier for the module. A device's own transitions "
+        "(dax0.0, one block, among N devices): the median write, this variant / C; their "
+        "run-to-run noise (tens of µs) is larger than any notifier cost, so they only show "
+        "that nothing grows with N.")
+    out("")
+    out("The online floor is deterministic (the same to the nanosecond in every boot); the "
+        "offline floor moves by a few microseconds from boot to boot for every variant, the C "
+        "driver's included (an offline drains the per-CPU page lists, whose length at that "
+        "moment varies), so its column is only good to about ±3.5 µs per event.")
     out("")
     out("| devices | variant | unrelated online, ns/event (95 % CI) | unrelated offline, "
-        "ns/event (95 % CI) | own online_movable, µs/write | own unplug, µs/write | writes |")
+        "ns/event (95 % CI) | own online_movable, ms (variant / C) | own unplug, ms (variant / C) | writes |")
     out("|---|---|---|---|---|---|---|")
     curve = defaultdict(dict)
     for n in sorted({k[1] for k in notif}):
@@ -273,11 +295,8 @@ def main():
                 cells.append(f"{d / 2:.0f} ({lo / 2:.0f} to {hi / 2:.0f})")
             for op in ("own_online", "own_unplug"):
                 c, x = notif.get((op, n, "c")), notif.get((op, n, v))
-                if not c or not x:
-                    cells.append("-")
-                    continue
-                d, lo, hi = boot_diff(c, x, rng, min)
-                cells.append(f"{d / 1000:.1f} ({lo / 1000:.1f} to {hi / 1000:.1f})")
+                cells.append(f"{ms(statistics.median(x)):.3f} / {ms(statistics.median(c)):.3f}"
+                             if c and x else "-")
             nw = len(notif.get(("unrelated_event", n, v), []))
             if any(c != "-" for c in cells):
                 out(f"| {n} | {v} | " + " | ".join(cells) + f" | {nw} |")
