@@ -18,12 +18,16 @@
 #   KMEM_BENCH_BOOTS    boots per driver and configuration (default 2)
 #   KMEM_BENCH_REPS     measured rounds per boot (default 6; 3 from 16 GiB up), after
 #   KMEM_BENCH_WARM     warm-up rounds (default 2; 1 from 16 GiB up)
+#   KMEM_BENCH_PROBE_REPS  measured probe rounds per boot (default 32; 6 from 16 GiB up; 2 with
+#                       the default grace periods, whose runs report no probe)
 #   KMEM_BENCH_SIZES    single-range device sizes in GiB (default "1 2 4 16 64")
 #   KMEM_BENCH_EXTRA    further SIZE:LAYOUT:RCU configurations (default "2G:4ranges:exp
 #                       16G:32ranges:exp 1G:1range:default 4G:1range:default 1G:1range:distro";
 #                       RCU exp or default, or distro: Debian's kernel, expedited)
 #   KMEM_BENCH_DEVICES  bound-device counts of the notifier runs (default "1 8 64")
-#   KMEM_BENCH_CYCLES   offline/online cycles of an unrelated block per notifier run (300)
+#   KMEM_BENCH_CYCLES   offline/online cycles of an unrelated block per variant and boot in
+#                       the notifier runs (300), split over
+#   KMEM_BENCH_NOTIFIER_ROUNDS  rounds: each variant loaded this many times per boot (3)
 #   KMEM_BENCH_BEFORE   the revision whose module is measured as "before" in the notifier runs
 #                       (default: the last one with a notifier per device; "" skips it)
 #   KMEM_BENCH_JOBS     guests at once (default 2; icount makes them independent)
@@ -36,6 +40,7 @@ BOOTS=${KMEM_BENCH_BOOTS:-2}
 SIZES=${KMEM_BENCH_SIZES:-1 2 4 16 64}
 DEVICES=${KMEM_BENCH_DEVICES:-1 8 64}
 CYCLES=${KMEM_BENCH_CYCLES:-300}
+NOTIFIER_ROUNDS=${KMEM_BENCH_NOTIFIER_ROUNDS:-3}
 BEFORE=${KMEM_BENCH_BEFORE-a744cca}
 JOBS=${KMEM_BENCH_JOBS:-2}
 PHASE=250000 # 16 phases per 4 ms tick
@@ -65,14 +70,22 @@ if [ -n "$BEFORE" ]; then
 	mkdir -p "$OUTD/before"
 	git -C "$repo" archive "$BEFORE" | tar -x -C "$OUTD/before"
 	make -s -C "$OUTD/before" modules >"$OUTD/before.log" 2>&1 || { cat "$OUTD/before.log"; die "build of $BEFORE failed"; }
+	cp "$OUTD/before/kmem.ko" "$OUTD/kmem-before.ko"
 fi
 
 # Debian's kernel and the module built for it (scripts/distro.sh; make check prepares both).
+distro=""
 if grep -q ':distro' <<<"${KMEM_BENCH_EXTRA-:distro}"; then
+	distro=1
 	log "preparing Debian's kernel and building the module for it"
 	"$here/distro.sh" prepare >"$OUTD/distro.log" 2>&1 &&
 		"$here/distro.sh" build "$repo" "$OUTD/distro" >>"$OUTD/distro.log" 2>&1 ||
 		{ tail -n 20 "$OUTD/distro.log"; die "Debian's kernel or the module for it failed"; }
+	if [ -n "$BEFORE" ]; then
+		"$here/distro.sh" build "$OUTD/before" "$OUTD/distro-before" >>"$OUTD/distro.log" 2>&1 ||
+			{ tail -n 20 "$OUTD/distro.log"; die "the module of $BEFORE for Debian's kernel failed"; }
+		cp "$OUTD/distro-before/kmem.ko" "$OUTD/distro-before/kmem-before.ko"
+	fi
 fi
 
 # job ID VM-RUN-ARGS...: runs one guest in the background (at most JOBS at once); its output
@@ -97,8 +110,11 @@ read -ra extra <<<"${KMEM_BENCH_EXTRA-2G:4ranges:exp 16G:32ranges:exp 1G:1range:
 configs+=("${extra[@]}")
 for cfg in "${configs[@]}"; do
 	IFS=: read -r size layout rcu <<<"$cfg"
-	reps=${KMEM_BENCH_REPS:-6} warm=${KMEM_BENCH_WARM:-2}
-	if [ "${size%G}" -ge 16 ]; then reps=${KMEM_BENCH_REPS:-3} warm=${KMEM_BENCH_WARM:-1}; fi
+	reps=${KMEM_BENCH_REPS:-6} warm=${KMEM_BENCH_WARM:-2} preps=${KMEM_BENCH_PROBE_REPS:-32}
+	if [ "${size%G}" -ge 16 ]; then
+		reps=${KMEM_BENCH_REPS:-3} warm=${KMEM_BENCH_WARM:-1} preps=${KMEM_BENCH_PROBE_REPS:-6}
+	fi
+	[ "$rcu" = default ] && preps=${KMEM_BENCH_PROBE_REPS:-2}
 	append=kmem.guard=off kargs=()
 	[ "$rcu" = default ] || append="$append rcupdate.rcu_expedited=1"
 	# Debian adds memory online at probe; offline here, as on the project's kernel.
@@ -109,31 +125,37 @@ for cfg in "${configs[@]}"; do
 		[ $((b % 2)) = 0 ] && kzone=online
 		for drv in c rust; do
 			job "t.$drv.$size.$layout.$rcu.$b" "${kargs[@]}" --kmem=$drv --dax="$size" --append="$append" \
-				"$here/tests/bench.sh" "$reps" "$layout" "$warm" "$PHASE" "$kzone"
+				"$here/tests/bench.sh" "$reps" "$layout" "$warm" "$PHASE" "$kzone" "$preps"
 		done
 	done
 done
 # The guard's cost: events on a boot block that belongs to no device, with N devices bound;
-# the shipped default guard=owned.  "before": the module of $BEFORE.
+# the shipped default guard=owned.  Every boot loads each variant in turn (C, this module and
+# the module of $BEFORE), NOTIFIER_ROUNDS times; on the project's kernel ("ab") and, with the
+# distro configuration, on Debian's ("abd": no lockdep, whose hash tables make every lock's
+# cost depend on where a module happens to be loaded).
 for n in $DEVICES; do
 	dax=$(((n * 128 + 1023) / 1024))
 	[ "$dax" -ge 1 ] || dax=1
-	for ((b = 1; b <= BOOTS; b++)); do
-		for v in c rust ${BEFORE:+before}; do
-			extra=(--kmem=rust)
-			case $v in c) extra=(--kmem=c) ;; before) extra=(--kmem=rust --modules="$OUTD/before") ;; esac
-			job "n.$v.$n.$b" "${extra[@]}" --dax="$dax" \
-				--append="movablecore=512M rcupdate.rcu_expedited=1" \
-				"$here/tests/notifier-bench.sh" "$CYCLES" "$n"
+	for k in ab ${distro:+abd}; do
+		kargs=(--kmem=rust ${BEFORE:+--file="$OUTD/kmem-before.ko"})
+		append="movablecore=512M rcupdate.rcu_expedited=1"
+		[ "$k" = abd ] && kargs=(--distro --modules="$OUTD/distro" --kmem=rust
+			${BEFORE:+--file="$OUTD/distro-before/kmem-before.ko"}) \
+			append="$append memhp_default_state=offline"
+		for ((b = 1; b <= BOOTS; b++)); do
+			job "n.$k.$n.$b" "${kargs[@]}" --dax="$dax" --append="$append" \
+				"$here/tests/notifier-bench.sh" "$((CYCLES / NOTIFIER_ROUNDS))" "$n" "$NOTIFIER_ROUNDS"
 		done
 	done
 done
 wait
 
-# Collect: driver,config,rcu,op,blocks,round,ns,mm_ns,rc,boot (notifier runs: config devices=N).
+# Collect: driver,config,rcu,op,blocks,round,ns,mm_ns,mig,rc,boot (notifier runs: config
+# devices=N).
 csv=$OUTD/results.csv
 host=$OUTD/host.csv
-echo "driver,config,rcu,op,blocks,round,ns,mm_ns,rc,boot" >"$csv"
+echo "driver,config,rcu,op,blocks,round,ns,mm_ns,mig,rc,boot" >"$csv"
 echo "run,host_s,max_rss_kib,status" >"$host"
 failed=0
 for out in "$OUTD"/runs/*.out; do
@@ -147,9 +169,12 @@ for out in "$OUTD"/runs/*.out; do
 	fi
 	echo "$id,$(tr ' ' ',' <"$OUTD/runs/$id.time" | tail -n1),$status" >>"$host"
 	if [ "$kind" = t ]; then
-		sed -nE "s/^BENCH op=([a-z_]+) blocks=([0-9]+) round=(-?[0-9]+) ns=([0-9]+) mm_ns=(-?[0-9]+) rc=([0-9]+)$/$drv,$a:$c,$d,\1,\2,\3,\4,\5,\6,$b/p" "$out" >>"$csv"
+		sed -nE "s/^BENCH op=([a-z_]+) blocks=([0-9]+) round=(-?[0-9]+) ns=([0-9]+) mm_ns=(-?[0-9]+) mig=(-?[0-9]+) rc=([0-9]+)$/$drv,$a:$c,$d,\1,\2,\3,\4,\5,\6,\7,$b/p" "$out" >>"$csv"
 	else
-		sed -nE "s/^BENCH op=([a-z_]+) devices=([0-9]+) ns=([0-9]+) rc=([0-9]+)$/$drv,devices=\2,exp,\1,0,0,\3,-1,\4,$c/p" "$out" >>"$csv"
+		# n.ab.N.BOOT (n.abd: Debian's kernel): variant and round from each line.
+		k=exp
+		[ "$drv" = abd ] && k=distro
+		sed -nE "s/^BENCH op=([a-z_]+) devices=([0-9]+) variant=([a-z]+) round=([0-9]+) ns=([0-9]+) rc=([0-9]+)$/\3,devices=\2,$k,\1,0,\4,\5,-1,-1,\6,$c/p" "$out" >>"$csv"
 	fi
 done
 /usr/bin/python3 "$here/bench_report.py" "$csv" "$host" "$repo/Documentation/bench" \

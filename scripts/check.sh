@@ -672,12 +672,13 @@ gcc -static -O2 -Wall -o "$repo/build/kmem-fuzz" "$here/guest/kmem-fuzz.c" ||
 	fail "build the guest fuzzer"
 run reload rust $OFF -- "$T/reload.sh" 20
 # make bench's notifier run, small, under instruction counting (what it times is make bench's;
-# here it has to run and check what it checks): eight one-block devices bound at once (one
-# module notifier, eight guards), events on boot memory and on one device's block.
+# here it has to run and check what it checks): the C and the Rust module loaded in turn in one
+# guest, twice each, eight one-block devices bound to each (one module notifier, eight guards),
+# events on boot memory and on one device's block, each module unloaded with its devices bound.
 gcc -static -O2 -Wall -o "$repo/build/kmem-bench" "$here/guest/kmem-bench.c" ||
 	fail "build the guest timer"
-run_pair notifier-devices --icount --append=movablecore=512M --file="$repo/build/kmem-bench" \
-	-- "$T/notifier-bench.sh" 20 8
+run notifier-devices rust --icount --append=movablecore=512M --file="$repo/build/kmem-bench" \
+	-- "$T/notifier-bench.sh" 20 8 2
 run fuzz rust $OFF --file="$repo/build/kmem-fuzz" -- "$T/fuzz.sh" 50000
 run stress rust -- "$T/stress.sh" "${KMEM_STRESS_SECS:-20}" paused
 # External users are not paused during removals: lockdep's dependency checking is off because

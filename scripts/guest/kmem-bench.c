@@ -18,6 +18,12 @@
  * With KMEM_BENCH_DEBUGFS set to a file of /sys/kernel/debug/kmem/, each line
  * also gets " mm_ns=M": the time the Rust driver spent inside the memory
  * hotplug calls of that write (its "last:" line), or -1.
+ *
+ * With KMEM_BENCH_VMSTAT set, each line also gets " mig=P": the pages the kernel
+ * migrated during the write (/proc/vmstat pgmigrate_success, read before the
+ * sleep that precedes the write and after the write, outside the timed
+ * interval): the work an offline does for the pages other users left in the
+ * memory, which no driver controls.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -67,9 +73,27 @@ static long long last_mm_ns(const char *path)
 	return p ? atoll(p + 7) : -1;
 }
 
+/* The pgmigrate_success counter of /proc/vmstat, or -1. */
+static long long migrated(void)
+{
+	static char buf[1 << 16];
+	ssize_t n;
+	char *p;
+	int fd = open("/proc/vmstat", O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	p = strstr(buf, "\npgmigrate_success ");
+	return p ? atoll(p + 20) : -1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *dbg = getenv("KMEM_BENCH_DEBUGFS");
+	int vmstat = getenv("KMEM_BENCH_VMSTAT") != NULL;
 	long long phase = -1;
 	char *vals[2];
 	long i, count;
@@ -89,17 +113,21 @@ int main(int argc, char **argv)
 	for (i = 0; i < count; i++) {
 		const char *v = vals[i % 2];
 		int fd = open(argv[1], O_WRONLY);
-		long long t0, t1;
+		long long t0, t1, m0 = 0;
 		ssize_t rc;
 
 		if (fd < 0)
 			return 2;
+		if (vmstat)
+			m0 = migrated();
 		if (phase >= 0)
 			sleep_to_phase(i * phase % TICK_NS);
 		t0 = now_ns();
 		rc = write(fd, v, strlen(v));
 		t1 = now_ns();
 		printf("ns=%lld rc=%d", t1 - t0, rc < 0 ? errno : 0);
+		if (vmstat)
+			printf(" mig=%lld", migrated() - m0);
 		if (dbg)
 			printf(" mm_ns=%lld", last_mm_ns(dbg));
 		printf("\n");
