@@ -222,7 +222,9 @@ check_imports() {
 copy_sources() {
 	local src=$1 dest=$2 parts=(Makefile Kbuild Kconfig dkms.conf src kunit scripts)
 	mkdir -p "$dest"
-	if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
+	# A git work tree's own files; a plain tree (a git archive, even one unpacked inside another
+	# repository's ignored build directory) as it is.
+	if [ "$(git -C "$src" rev-parse --show-toplevel 2>/dev/null)" = "$(cd "$src" && pwd -P)" ]; then
 		(cd "$src" && git ls-files -z --cached --others --exclude-standard -- "${parts[@]}" |
 			xargs -0 tar -c) | tar -x -C "$dest"
 	else
