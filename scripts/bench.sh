@@ -164,7 +164,7 @@ for out in "$OUTD"/runs/*.out; do
 	status=ok
 	if grep -qE '^not ok|^# bench: guest failed|^# vm-run:' "$out"; then
 		status=failed failed=$((failed + 1))
-		warn "bench run $id failed:"
+		log "warning: bench run $id failed:"
 		grep -E '^not ok|^#' "$out" | head -n 8 >&2
 	fi
 	echo "$id,$(tr ' ' ',' <"$OUTD/runs/$id.time" | tail -n1),$status" >>"$host"
