@@ -93,7 +93,7 @@ static long long migrated(void)
 int main(int argc, char **argv)
 {
 	const char *dbg = getenv("KMEM_BENCH_DEBUGFS");
-	int vmstat = getenv("KMEM_BENCH_VMSTAT") != NULL;
+	int vmstat = !!getenv("KMEM_BENCH_VMSTAT");
 	long long phase = -1;
 	char *vals[2];
 	long i, count;
