@@ -19,7 +19,7 @@
 #   make series          the upstream patch series in build/series (git format-patch)
 #   make series-bisect   build the series after every patch (in tree, =m, CLIPPY=1)
 #   make series-kunit    the KUnit suites the canonical way: kunit.py run on the patched tree
-#   make bench           Rust vs C under instruction counting (~10 min); Documentation/bench/
+#   make bench           Rust vs C under instruction counting (~15 min); Documentation/bench/
 #   make install         install kmem.ko under /lib/modules/<release>/updates (INSTALL_MOD_PATH
 #                        and KDIR honoured) with a depmod override, and run depmod
 #   make setup | kernel  only install the toolchain / only build the kernel
