@@ -726,11 +726,23 @@ elif [ -n "${KMEM_NO_DEBUG:-}" ]; then
 elif make -s modules-debug >"$LOGDIR/build-debug.log" 2>&1; then
 	pass "build the debug kernel and modules"
 	export KMEM_VM_TIMEOUT=${KMEM_VM_TIMEOUT:-1200}
-	# The leak check and the signal abort at once (one TCG thread each); the stress run alone,
-	# with both vCPUs truly parallel.
-	run_two "${debug_runs[0]}" "${debug_runs[1]}"
-	read -r -a words <<<"${debug_runs[2]}"
-	run "${words[@]}"
+	# The leak check (one TCG thread, about two minutes) beside the signal abort (one TCG
+	# thread) and then the stress run (both vCPUs on threads of their own, truly parallel).
+	read -r -a leak <<<"${debug_runs[0]}"
+	read -r -a sig <<<"${debug_runs[1]}"
+	read -r -a str <<<"${debug_runs[2]}"
+	if [ -n "${KMEM_CHECK_ONLY:-}" ]; then
+		run "${leak[@]}"
+		run "${sig[@]}"
+		run "${str[@]}"
+	else
+		vmrun "${leak[0]}" "${leak[1]}" --tcg-single "${leak[@]:2}" &
+		{ vmrun "${sig[0]}" "${sig[1]}" --tcg-single "${sig[@]:2}"; vmrun "${str[@]}"; } &
+		wait
+		account "${leak[0]}" "${leak[1]}"
+		account "${sig[0]}" "${sig[1]}"
+		account "${str[0]}" "${str[1]}"
+	fi
 	grep -h '^LEAKS ' "$LOGDIR"/debug-leakcheck-*.txt 2>/dev/null | sed 's/^/# /'
 else
 	fail "build the debug kernel and modules (log: $LOGDIR/build-debug.log)"
