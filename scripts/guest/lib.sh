@@ -30,6 +30,8 @@ expect_eq() {
 	if [ "$2" = "$3" ]; then ok "$1"; else diag "want '$2', got '$3'"; not_ok "$1"; fi
 }
 finish() { [ "$_failed" = 0 ]; }
+# tally: the lines on stdin counted, as "COUNTxLINE" words ("6x0 1x16": errno numbers).
+tally() { sort | uniq -c | awk '{printf "%s%sx%s", (NR>1?" ":""), $1, $2}'; }
 
 memtotal_kb() { awk '/^MemTotal:/ {print $2}' /proc/meminfo; }
 block_size() { printf '%d' "0x$(cat $MEM_BASE/block_size_bytes)"; }

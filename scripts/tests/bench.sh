@@ -54,7 +54,7 @@ emit() {
 	done
 }
 # rcs OP: the errno numbers of OP's measured writes, collapsed ("6x0").
-rcs() { sort /tmp/rc.$1 2>/dev/null | uniq -c | awk '{printf "%s%sx%s", (NR>1?" ":""), $1, $2}'; }
+rcs() { tally 2>/dev/null </tmp/rc.$1; }
 
 # Probe: bind with the blocks added offline (auto_online_blocks=offline), unplug, unbind.
 for ((r = -WARM; r < PREPS; r++)); do

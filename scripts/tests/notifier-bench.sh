@@ -33,7 +33,7 @@ m=$((N / 5))
 plan $((2 + ROUNDS * ${#variants[@]}))
 
 # rates FILE: the errno numbers of FILE's kmem-bench lines, collapsed ("40x0").
-rates() { sed -nE 's/.* rc=([0-9]+).*$/\1/p' "$1" | sort | uniq -c | awk '{printf "%s%sx%s", (NR>1?" ":""), $1, $2}'; }
+rates() { sed -nE 's/.* rc=([0-9]+).*$/\1/p' "$1" | tally; }
 
 # The devices, made with the module that vm-run loaded, which is then unloaded.
 blk_bytes=$(block_size)
