@@ -370,7 +370,7 @@ def main():
     shutil.rmtree(WORK, ignore_errors=True)
     shutil.rmtree(OUT, ignore_errors=True)
     os.makedirs(WORK)
-    base = ['drivers/dax/Kconfig', 'drivers/dax/Makefile', 'drivers/dax/bus.c',
+    base = ['drivers/dax/Kconfig', 'drivers/dax/Makefile', 'drivers/dax/bus.c', 'drivers/dax/kmem.c',
             'rust/bindings/bindings_helper.h', 'rust/helpers/helpers.c', 'rust/kernel/lib.rs',
             'rust/kernel/mm.rs', 'rust/kernel/device.rs', 'rust/kernel/module_param.rs',
             'MAINTAINERS']
@@ -378,6 +378,114 @@ def main():
         w(f, read(os.path.join(KSRC, f)))
     sh('git', 'init', '-q', cwd=WORK)
     commit('Linux 7.3.4 (the files this series touches)', 'Base.')
+
+    # C fixes first (for stable): two upstream bugs that the port exposes.
+    # a. dax: bus: mapping_store() adds a range to a bound device.
+    t = r('drivers/dax/bus.c')
+    old = ('\tto_alloc = range_len(&r);\n'
+           '\tif (alloc_is_aligned(dev_dax, to_alloc))\n'
+           '\t\trc = alloc_dev_dax_range(dev_dax, r.start, to_alloc);\n')
+    assert t.count(old) == 1
+    t = t.replace(old, '''\tto_alloc = range_len(&r);
+\t/*
+\t * As for a resize (dev_dax_resize()), a bound driver owns the ranges:
+\t * it sized its state by the ranges it saw at probe.  dax_bus_probe()
+\t * takes dax_dev_rwsem after the driver core set dev->driver, so once a
+\t * probe started no range is added until the device is unbound.
+\t */
+\tif (dev->driver)
+\t\trc = -EBUSY;
+\telse if (alloc_is_aligned(dev_dax, to_alloc))
+\t\trc = alloc_dev_dax_range(dev_dax, r.start, to_alloc);
+''')
+    w('drivers/dax/bus.c', t)
+    commit('dax: bus: refuse mapping writes while a driver is bound', """
+mapping_store() adds a range to a device of a dynamic dax region with
+alloc_dev_dax_range(), which krealloc()s dev_dax->ranges and increments
+dev_dax->nr_range.  It checks that the region has a driver, but not the
+device: a driver bound to the device sees its ranges change under it.
+size_store() refuses the same change (dev_dax_resize() returns -EBUSY
+for a bound device); mapping_store() has no such check.
+
+kmem sizes its per-range array of resources at probe
+(kzalloc_flex(*data, res, dev_dax->nr_range)) and walks the device's
+current nr_range on every later state write.  A CXL RAM region with
+free capacity reaches it, as its dax region is dynamic:
+
+  echo daxX.Y > /sys/bus/dax/drivers/kmem/unbind
+  echo $((512 << 20)) > /sys/bus/dax/devices/daxX.Y/size
+  echo daxX.Y > /sys/bus/dax/drivers/kmem/bind
+  echo unplugged > /sys/bus/dax/devices/daxX.Y/state
+  echo START-END > /sys/bus/dax/devices/daxX.Y/mapping    (the free half)
+  echo online_movable > /sys/bus/dax/devices/daxX.Y/state
+
+dax_kmem_init_resources() reads data->res[1] past the end of the
+allocation (KASAN: slab-out-of-bounds in dax_kmem_init_resources) and
+stores the new range's resource there, and dax_kmem_do_hotplug() then
+hot-adds memory that probe never accounted for (the memory group was
+sized at probe too).
+
+Refuse the write with -EBUSY while the device has a driver, as a resize
+is refused.  The check is made under dax_dev_rwsem, which
+dax_bus_probe() takes (for reading) after the driver core set
+dev->driver: once a probe has started, the device's ranges do not change
+until it is unbound, which is what a driver expects of them.
+""")
+
+    # b. dax/kmem: unbind detaches a memory type that probe did not attach.
+    t = r('drivers/dax/kmem.c')
+    for old, new in (
+            ('\tint state;\n\tstruct mutex lock; /* protects hotplug state transitions */\n',
+             '\tint state;\n\tstruct memory_dev_type *mtype; /* attached to the node by probe */\n'
+             '\tstruct mutex lock; /* protects hotplug state transitions */\n'),
+            ('\tdata->mgid = rc;\n\tdata->state = DAX_KMEM_UNPLUGGED;\n',
+             '\tdata->mgid = rc;\n\tdata->mtype = mtype;\n\tdata->state = DAX_KMEM_UNPLUGGED;\n'),
+            ('\tstruct dax_kmem_data *data = dev_get_drvdata(dev);\n\n\t/*\n'
+             '\t * Remove every range that is still added.',
+             '\tstruct dax_kmem_data *data = dev_get_drvdata(dev);\n'
+             '\tstruct memory_dev_type *mtype = data->mtype;\n\n\t/*\n'
+             '\t * Remove every range that is still added.'),
+            ('\t * till next reboot.\n\t */\n\tclear_node_memory_type(node, NULL);\n',
+             '\t * till next reboot.\n'
+             '\t *\n'
+             '\t * Pass the type probe attached: init_node_memory_type() attaches\n'
+             '\t * and counts nothing on a node that already has another type (a\n'
+             '\t * DRAM node, or a type an earlier instance left for memory still\n'
+             '\t * online), and that type is not ours to drop.\n'
+             '\t */\n\tclear_node_memory_type(node, mtype);\n')):
+        assert t.count(old) == 1, old
+        t = t.replace(old, new)
+    w('drivers/dax/kmem.c', t)
+    commit('dax/kmem: clear only the memory type that probe attached', """
+dev_dax_kmem_probe() attaches the memory type of the node's abstract
+distance with init_node_memory_type(), and dev_dax_kmem_remove()
+detaches it with clear_node_memory_type(node, NULL).  With NULL,
+clear_node_memory_type() decrements the node's map count whatever the
+node's type is, and clears the type once the count is zero.  But
+init_node_memory_type() attaches and counts nothing when the node
+already has another type:
+
+ - a node with DRAM, which has default_dram_type from boot (a dax
+   device on a node that also has DRAM, as with a memmap= range or a
+   soft-reserved range of a DRAM node);
+ - a node whose type an earlier kmem instance attached and left in
+   place for memory that stayed online at unbind: after a module
+   reload, the new instance's type is another object.
+
+Binding and unbinding a dax device on such a node takes the node's
+type away while the node still has memory, and drops a reference that
+kmem never took (in the second case the type is freed while its tier
+still links it).  The next probe then attaches the slow dax type to the
+DRAM node.  When the node's last memory goes offline,
+clear_node_memory_tier() dereferences the node's type: NULL after an
+unbind; after a rebind the dax type, so that the DRAM tier keeps
+listing a node without memory.  When memory comes back,
+set_node_memory_tier() puts the node's DRAM into the dax type's tier.
+
+Keep the type that probe attached in struct dax_kmem_data and pass it
+to clear_node_memory_type(), which then drops only a count that probe
+added, as the probe error path already does.
+""")
 
     # 1. dax: the bus must not hand kmem-type devices to device_dax when only the Rust kmem
     # is configured.
