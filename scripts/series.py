@@ -551,9 +551,12 @@ snapshot of the zone of each block of a range.
 Add device attributes that a driver declares for the devices it binds
 (struct device_driver::dev_groups): the driver core creates them after
 probe and removes them, draining running callbacks, before remove, so a
-callback may borrow the driver data.  An attribute reads a driver data
-type; the groups are typed by it, so a bus adapter can only install the
-groups of a driver whose data they read.  Attributes without store are
+callback may borrow the driver data and gets the bound device.  An
+attribute reads a family of driver data types (a ForLt: the data of a
+binding of any lifetime); the groups are typed by it, so a bus adapter
+can only install the groups of a driver whose data they read, and the
+callbacks are higher-ranked over the binding's lifetime, so nothing
+that borrows the device outlives a call.  Attributes without store are
 read-only (0444), as DEVICE_ATTR_RO() makes them.
 ''')
 
@@ -570,20 +573,27 @@ read-only (0444), as DEVICE_ATTR_RO() makes them.
     t = r('rust/kernel/lib.rs')
     w('rust/kernel/lib.rs', insert_after(t, 'pub mod str;\n', 'pub mod string_helpers;\n'))
     commit('rust: mm: add memory hotplug and memory tier abstractions', '''
-Add owning types for driver-managed memory: a Reservation of a range in
-iomem_resource is moved into add_memory_driver_managed() and comes back
-as AddedMemory, which removes it with remove_memory() (never offlining)
-or, for a set of ranges, offline_and_remove_memory_ranges() under one
-device hotplug lock, optionally bounded in time.  Memory that stays
+Add owning types for driver-managed memory: a Reservation of a
+HotplugRange (memory that a provider offers for hot-add to the driver
+bound to its device; safe code gets one only from the bus abstraction
+of such a provider) is moved into add_memory_driver_managed(), an
+inline wrapper that puts no caller of the "kmem"-only export into the
+kernel crate, and comes back as AddedMemory, which removes it with
+remove_memory() (never offlining) or, for a set of ranges,
+offline_and_remove_memory_ranges() under one device hotplug lock,
+optionally bounded in time.  Memory that stays
 added is never freed by accident: dropping AddedMemory leaks the
 reservation and both resource names, which the iomem tree still points
-at.  AddedMemory::adopt_stranded() takes over such memory again.
+at.  AddedMemory::adopt_stranded(), an unsafe fn, takes over such
+memory again.
 
 OnlineType parses and prints through mhp_online_type_from_str() and
-mhp_online_type_to_str(); MemoryGroup wraps static memory groups.
-NodeMemoryType attaches a memory type of a module-wide cache to a node
+mhp_online_type_to_str(); MemoryGroup wraps static memory groups and
+checks the node id against MAX_NUMNODES.  NodeMemoryType attaches a
+memory type of a MemoryTypeList that the driver owns to a node
 (init_node_memory_type()), as kmem does for the abstract distance of its
-node.  string_get_size() gets a small wrapper for log messages.
+node, and detaches exactly that type again.  string_get_size() gets a
+small wrapper for log messages.
 ''')
 
     # 5. dax bus.
@@ -598,9 +608,12 @@ node.  string_get_size() gets a small wrapper for log messages.
 Add the dax bus in the shape of the other bus abstractions (auxiliary,
 platform): a Driver trait with Data<'bound>, probe and unbind, an
 Adapter for driver::Registration, a reference-counted dax::Device with
-the device's target node, memmap_on_memory and ranges (stable while a
-driver is bound), and module_dax_driver!.  Matching is by driver type;
-the bus has no id tables.
+the device's target node, memmap_on_memory and ranges (as HotplugRanges
+for the kmem-type driver probing it; stable while a driver is bound
+once the bus refuses mapping writes then), and module_dax_driver!.
+Driver attributes see the driver data for the duration of a callback
+only (DataOf<T>, higher-ranked over the binding's lifetime).
+Matching is by driver type; the bus has no id tables.
 ''')
 
     # 6. the driver, without its optional features.
@@ -611,7 +624,7 @@ the bus has no id tables.
             w(dd + f, to_driver(read(os.path.join(REPO, 'src', f)), enabled))
         rustfmt([os.path.join(WORK, dd + f) for f in files])
 
-    core = ['kmem.rs', 'driver.rs', 'hotplug.rs', 'state.rs']
+    core = ['kmem.rs', 'driver.rs', 'globals.rs', 'hotplug.rs', 'state.rs']
     driver((), core)
     w(dd + 'Makefile', '# SPDX-License-Identifier: GPL-2.0\n\nobj-$(CONFIG_DEV_DAX_KMEM_RUST) += kmem.o\n')
     w(dd + '.kunitconfig', read(os.path.join(REPO, 'scripts/config/kmem-rs.kunitconfig')))
@@ -687,7 +700,7 @@ Add a registration of a memory notifier (register_memory_notifier())
 whose callback sees each memory block transition with its physical
 range and may refuse MEM_GOING_ONLINE and MEM_GOING_OFFLINE.
 ''')
-    driver(('policy', 'guard'), core + ['policy.rs', 'guard.rs'])
+    driver(('policy', 'guard'), core + ['policy.rs', 'guard.rs', 'owners.rs'])
     commit('dax: kmem-rs: guard a device\'s memory blocks', '''
 Once a device's state was written, its memory blocks belong to that
 interface: a memory notifier refuses (-EBUSY) external online and
@@ -700,7 +713,7 @@ parameter selects off (count only, the C driver's semantics), owned
 ''')
 
     # 9. debugfs.
-    driver(FEATURES, core + ['policy.rs', 'guard.rs', 'debugfs.rs'])
+    driver(FEATURES, core + ['policy.rs', 'guard.rs', 'owners.rs', 'debugfs.rs'])
     commit('dax: kmem-rs: add a debugfs view', '''
 /sys/kernel/debug/kmem/daxX.Y shows a device's state, ownership and
 guard counters, the zone of each of its memory blocks, and the outcome

@@ -6,7 +6,10 @@
 //!
 //! Built on [`kernel::debugfs`]; without `CONFIG_DEBUG_FS` every call here does nothing.
 
+#![deny(unsafe_code)]
+
 use crate::{
+    globals,
     guard::{
         guard_mode,
         BlockGuard, //
@@ -31,27 +34,26 @@ use kernel::{
     prelude::*,
     str::CString,
     sync::atomic::{
-        Acquire,
         Atomic,
-        AtomicFlag,
-        Full,
         Relaxed, //
     },
 };
 
-/// The debugfs root and the list of leaked ranges.
-struct RootInner {
+/// The debugfs root and the list of leaked ranges (the module's, see [`crate::globals`]).
+pub(crate) struct RootInner {
     dir: Option<Dir>,
     leaked: KVec<CString>,
 }
 
-kernel::sync::global_lock! {
-    // SAFETY: Initialised by `Root::new()` (once, in module init) before first use.
-    unsafe(uninit) static ROOT: Mutex<RootInner> = RootInner { dir: None, leaked: KVec::new() };
+impl RootInner {
+    /// No directory, nothing leaked.
+    pub(crate) const fn new() -> Self {
+        Self {
+            dir: None,
+            leaked: KVec::new(),
+        }
+    }
 }
-
-/// Set once `ROOT` is initialised. Never cleared: statics go away with the module.
-static READY: AtomicFlag = AtomicFlag::new(false);
 
 /// `/sys/kernel/debug/kmem/`, owned by the module: dropping it removes the directory.
 pub(crate) struct Root {
@@ -61,35 +63,35 @@ pub(crate) struct Root {
 impl Root {
     /// Creates the directory and its `leaked` file.
     pub(crate) fn new() -> Result<Self> {
-        if !READY.xchg(true, Full) {
-            // SAFETY: The exchange above makes this run exactly once, before any other use of
-            // `ROOT` (every other use checks `READY` or needs a `Root`).
-            unsafe { ROOT.init() };
-        }
         let dir = Dir::new(c"kmem");
         let leaked = KBox::pin_init(
             dir.read_callback_file(c"leaked", (), &show_leaked),
             GFP_KERNEL,
         )?;
-        ROOT.lock().dir = Some(dir);
+        globals::with_debugfs_root(|root| root.dir = Some(dir))?;
         Ok(Self { _leaked: leaked })
     }
 }
 
 impl Drop for Root {
     fn drop(&mut self) {
-        let mut root = ROOT.lock();
-        root.dir = None;
-        // Free the buffer too: the static outlives the module's last drop.
-        root.leaked = KVec::new();
+        // A `Root` exists only if the globals do.
+        let _ = globals::with_debugfs_root(|root| {
+            root.dir = None;
+            // Free the buffer too: the static outlives the module's last drop.
+            root.leaked = KVec::new();
+        });
     }
 }
 
 fn show_leaked(_: &(), f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    for l in ROOT.lock().leaked.iter() {
-        writeln!(f, "{}", l.to_str().map_err(|_| fmt::Error)?)?;
-    }
-    Ok(())
+    globals::with_debugfs_root(|root| {
+        for l in root.leaked.iter() {
+            writeln!(f, "{}", l.to_str().map_err(|_| fmt::Error)?)?;
+        }
+        Ok(())
+    })
+    .unwrap_or(Ok(()))
 }
 
 /// The line of the `leaked` list for mapping `i` of device `dev`.
@@ -100,22 +102,17 @@ fn leak_line(dev: &CStr, i: usize, r: Range) -> Option<CString> {
 /// Records that mapping `i` of device `dev` was left in the system ("stuck online until
 /// reboot"); shown until rmmod.
 pub(crate) fn record_leak(dev: &CStr, i: usize, r: Range) {
-    if !READY.load(Acquire) {
-        return;
-    }
     if let Some(s) = leak_line(dev, i, r) {
-        // Best effort: a failed allocation only loses a debug line.
-        let _ = ROOT.lock().leaked.push(s, GFP_KERNEL);
+        // Best effort: a failed allocation (or no globals) only loses a debug line.
+        let _ = globals::with_debugfs_root(|root| root.leaked.push(s, GFP_KERNEL));
     }
 }
 
 /// Forgets a range recorded by [`record_leak`]: it was taken over again.
 pub(crate) fn forget_leak(dev: &CStr, i: usize, r: Range) {
-    if !READY.load(Acquire) {
-        return;
-    }
     if let Some(s) = leak_line(dev, i, r) {
-        ROOT.lock().leaked.retain(|l| l.to_bytes() != s.to_bytes());
+        let _ =
+            globals::with_debugfs_root(|root| root.leaked.retain(|l| l.to_bytes() != s.to_bytes()));
     }
 }
 
@@ -129,17 +126,16 @@ where
     T: Send + Sync + 'static,
     F: Fn(&T, &mut fmt::Formatter<'_>) -> fmt::Result + Send + Sync,
 {
-    if !READY.load(Acquire) {
-        return Ok(None);
-    }
-    let root = ROOT.lock();
-    let Some(dir) = root.dir.as_ref() else {
-        return Ok(None);
-    };
-    Ok(Some(KBox::pin_init(
-        dir.read_callback_file(name, data, show),
-        GFP_KERNEL,
-    )?))
+    globals::with_debugfs_root(|root| {
+        let Some(dir) = root.dir.as_ref() else {
+            return Ok(None);
+        };
+        Ok(Some(KBox::pin_init(
+            dir.read_callback_file(name, data, show),
+            GFP_KERNEL,
+        )?))
+    })
+    .unwrap_or(Ok(None))
 }
 
 /// The `state` writes of a device and the last one's outcome and timing.
@@ -217,7 +213,7 @@ pub(crate) fn render(
         c.allowed, c.refused, c.during_transition
     )?;
     for (i, r) in layout.ranges.iter().enumerate() {
-        let Some(r) = r else {
+        let Some(r) = r.as_ref().map(|m| m.range()) else {
             writeln!(f, "mapping{}: too small, not used", i)?;
             continue;
         };

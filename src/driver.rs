@@ -9,7 +9,7 @@
 #![deny(unsafe_code)]
 
 use crate::{
-    debugfs,
+    debugfs, globals,
     guard::BlockGuard,
     hotplug::{
         elapsed_ns,
@@ -29,15 +29,18 @@ use crate::{
                 OnlineType, //
             },
             memory_notifier::{
-                BlockRange,
                 MemoryCallback,
                 Transition,
                 Verdict, //
             },
-            memory_tiers::NodeMemoryType,
+            memory_tiers::{
+                self,
+                NodeMemoryType, //
+            },
         },
         string_helpers::SizeString,
     },
+    owners::BlockRange,
     policy::{
         ProbeOnline,
         UnbindPolicy,
@@ -60,6 +63,7 @@ use core::{
 use kernel::{
     device::{
         self,
+        Bound,
         Core, //
     },
     new_mutex,
@@ -77,6 +81,10 @@ use kernel::{
 
 /// The kmem dax driver.
 pub(crate) struct KmemDriver;
+
+/// The abstract distance of a device's node when its platform driver gives none: five times
+/// DRAM's (`MEMTIER_DEFAULT_DAX_ADISTANCE` of `drivers/dax/kmem.c`).
+const DAX_ADISTANCE: c_int = memory_tiers::ADISTANCE_DRAM * 5;
 
 // series(+policy)
 /// How long unbind with `unbind=unplug` lets an unplug retry pages that cannot be migrated
@@ -186,10 +194,11 @@ impl KmemDevice {
     /// Runs in probe before the device data exists, so with no lock held across the hotplug
     /// calls (as in the C driver): nothing else reaches `inner` yet, and the driver core adds
     /// the `state` attribute only after probe returns.
-    // series(-policy) fn initial_plug(s: &Shared, inner: &mut Inner, system: OnlineType) -> Result {
+    // series(-policy) fn initial_plug(s: &Shared, ddev: &dax::Device<Core<'_>>, inner: &mut Inner, system: OnlineType) -> Result {
     // series(+policy)
     fn initial_plug(
         s: &Shared,
+        ddev: &dax::Device<Core<'_>>,
         inner: &mut Inner,
         policy: ProbeOnline,
         system: OnlineType,
@@ -197,9 +206,9 @@ impl KmemDevice {
         // series(end)
         // series(+guard)
         let _mark = s.guard.mark();
-        let adopted = inner.adopt(&s.layout, &s.guard)?;
+        let adopted = inner.adopt(&s.layout, ddev, &s.guard)?;
         // series(end)
-        // series(-guard) let adopted = inner.adopt(&s.layout)?;
+        // series(-guard) let adopted = inner.adopt(&s.layout, ddev)?;
         // series(-policy) let planned = State::Plugged(system);
         // series(+policy)
         let planned = policy.probe_state(system);
@@ -260,10 +269,13 @@ impl KmemDevice {
 /// Reads the probe-time layout of `ddev`, logging what kmem logs; also returns the usable size.
 fn read_layout(ddev: &dax::Device<Core<'_>>, block: u64) -> Result<(Layout, u64)> {
     let dev: &device::Device<Core<'_>> = ddev.as_ref();
-    let raw = ddev.ranges()?;
-    let mut ranges = KVec::with_capacity(raw.len(), GFP_KERNEL)?;
-    for (i, r) in raw.iter().enumerate() {
-        let aligned = r.block_aligned(block);
+    let memory = ddev.ranges()?;
+    let mut raw = KVec::with_capacity(memory.len(), GFP_KERNEL)?;
+    let mut ranges = KVec::with_capacity(memory.len(), GFP_KERNEL)?;
+    for (i, m) in memory.iter().enumerate() {
+        let r = m.range();
+        raw.push(r, GFP_KERNEL)?;
+        let aligned = m.block_aligned(block);
         if aligned.is_none() {
             dev_info!(
                 dev,
@@ -291,6 +303,7 @@ fn read_layout(ddev: &dax::Device<Core<'_>>, block: u64) -> Result<(Layout, u64)
     }
     let layout = Layout {
         dev: dev.into(),
+        dax: ddev.into(),
         ranges,
         block_shift: block.trailing_zeros(),
         memmap_on_memory: ddev.memmap_on_memory(),
@@ -321,7 +334,8 @@ fn show_debugfs(s: &Arc<Shared>, f: &mut kernel::fmt::Formatter<'_>) -> kernel::
 impl dax::Driver for KmemDriver {
     type Data<'bound> = KmemDevice;
     const TYPE: dax::DriverType = dax::DriverType::Kmem;
-    const DEV_GROUPS: Option<&'static AttributeGroups<KmemDevice>> = Some(&KMEM_GROUPS);
+    const DEV_GROUPS: Option<&'static AttributeGroups<dax::DataOf<KmemDriver>>> =
+        Some(&KMEM_GROUPS);
 
     fn probe<'bound>(
         ddev: &'bound dax::Device<Core<'_>>,
@@ -347,7 +361,9 @@ impl dax::Driver for KmemDriver {
 
             let block = mhp::block_size();
             let (layout, usable) = read_layout(ddev, block)?;
-            let tier = NodeMemoryType::init(node)?;
+            let tier = globals::with_memory_types(|types| {
+                NodeMemoryType::init(node, DAX_ADISTANCE, types)
+            })??;
             let pages = state::pfn_up(usable, kernel::page::PAGE_SHIFT as u32);
             let group = MemoryGroup::register_static(node, pages)?;
 
@@ -380,9 +396,9 @@ impl dax::Driver for KmemDriver {
 
             // The guard is registered before any memory is added; the initial add runs once
             // everything else is in place, and a failure drops (unregisters, releases) it all.
-            // series(-policy) KmemDevice::initial_plug(&shared, &mut inner, system)?;
+            // series(-policy) KmemDevice::initial_plug(&shared, ddev, &mut inner, system)?;
             // series(+policy)
-            KmemDevice::initial_plug(&shared, &mut inner, policy, system)?;
+            KmemDevice::initial_plug(&shared, ddev, &mut inner, policy, system)?;
             // series(end)
             Ok(try_pin_init!(KmemDevice {
                 // series(+guard)
@@ -434,21 +450,21 @@ struct StateAttr;
 
 #[vtable]
 impl AttributeOperations for StateAttr {
-    type Data = KmemDevice;
+    type Data = dax::DataOf<KmemDriver>;
 
     /// The committed state, as published by the last completed transition.
     ///
     /// Never waits for the state mutex: a transition can retry for as long as a page cannot be
     /// migrated, and a reader must not hang behind it (the C driver's `state_show()` takes no
     /// lock either). During a transition this is the state before it.
-    fn show(data: &KmemDevice, f: &mut Formatter<'_>) -> Result {
+    fn show(_dev: &device::Device<Bound>, data: &KmemDevice, f: &mut Formatter<'_>) -> Result {
         writeln!(f, "{}", data.shared().state.get().as_str())?;
         Ok(())
     }
 
-    fn store(data: &KmemDevice, buf: &[u8]) -> Result {
+    fn store(_dev: &device::Device<Bound>, data: &KmemDevice, buf: &[u8]) -> Result {
         data.store_state(buf)
     }
 }
 
-dev_attribute_groups!(KMEM_GROUPS: KmemDevice { state: StateAttr });
+dev_attribute_groups!(KMEM_GROUPS: dax::DataOf<KmemDriver> { state: StateAttr });

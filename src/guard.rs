@@ -178,7 +178,7 @@ impl Layout {
 
     /// The position of memory block number `block` among the device's blocks, if it is one.
     pub(crate) fn block_index(&self, block: u64) -> Option<usize> {
-        block_index(&self.ranges, self.block_shift, block)
+        block_index(self.usable().map(|(_, r)| r), self.block_shift, block)
     }
 
     /// Whether `range` touches one of the device's usable ranges.
@@ -189,9 +189,9 @@ impl Layout {
 
 /// The position of memory block number `block` among the blocks of the usable `ranges`, in
 /// order, with blocks of `1 << block_shift` bytes.
-fn block_index(ranges: &[Option<Range>], block_shift: u32, block: u64) -> Option<usize> {
+fn block_index(ranges: impl Iterator<Item = Range>, block_shift: u32, block: u64) -> Option<usize> {
     let mut base = 0u64;
-    for r in ranges.iter().flatten() {
+    for r in ranges {
         let (first, last) = (r.start >> block_shift, r.end >> block_shift);
         if (first..=last).contains(&block) {
             return usize::try_from(base + (block - first)).ok();
@@ -362,6 +362,19 @@ impl BlockGuard {
 #[kunit_tests(dax_kmem_rust_guard)]
 mod tests {
     use super::*;
+    use crate::kernel_ext::module_param::registered_module;
+
+    /// The kernel knows the parameter as this module's (`kp->mod` is `THIS_MODULE`), also when
+    /// the driver is built in a kernel tree as a module: `mod` comes from the driver crate.
+    #[test]
+    fn parameter_belongs_to_this_module() {
+        let this = <crate::LocalModule as kernel::ModuleMetadata>::THIS_MODULE;
+        if this.as_ptr().is_null() {
+            // Built in: no module, and `kp->mod` is NULL as in C.
+            return;
+        }
+        assert_eq!(registered_module(&this, c"guard"), Some(this.as_ptr()));
+    }
 
     const MIB: u64 = 1 << 20;
     const BLOCK: u64 = 128 * MIB;
@@ -381,13 +394,14 @@ mod tests {
             Some(r(g4 + 8 * BLOCK, g4 + 9 * BLOCK - 1)),
         ];
         let first = g4 >> shift;
-        assert_eq!(block_index(&ranges, shift, first), Some(0));
-        assert_eq!(block_index(&ranges, shift, first + 1), Some(1));
-        assert_eq!(block_index(&ranges, shift, first + 2), None);
-        assert_eq!(block_index(&ranges, shift, first + 8), Some(2));
-        assert_eq!(block_index(&ranges, shift, first + 9), None);
-        assert_eq!(block_index(&ranges, shift, first - 1), None);
-        assert_eq!(block_index(&[], shift, first), None);
+        let at = |b| block_index(ranges.iter().flatten().copied(), shift, b);
+        assert_eq!(at(first), Some(0));
+        assert_eq!(at(first + 1), Some(1));
+        assert_eq!(at(first + 2), None);
+        assert_eq!(at(first + 8), Some(2));
+        assert_eq!(at(first + 9), None);
+        assert_eq!(at(first - 1), None);
+        assert_eq!(block_index(core::iter::empty(), shift, first), None);
     }
 
     #[test]

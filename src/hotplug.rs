@@ -9,16 +9,19 @@
 
 #![deny(unsafe_code)]
 
-use crate::kernel_ext::mm::{
-    memory_hotplug::{
-        self as mhp,
-        AddedMemory,
-        MemoryGroup,
-        OnlineType,
-        Range,
-        Reservation, //
+use crate::kernel_ext::{
+    dax,
+    mm::{
+        memory_hotplug::{
+            self as mhp,
+            AddedMemory,
+            MemoryGroup,
+            OnlineType,
+            Range,
+            Reservation, //
+        },
+        memory_tiers::NodeMemoryType,
     },
-    memory_tiers::NodeMemoryType,
 };
 use crate::{
     debugfs,
@@ -31,6 +34,7 @@ use crate::{
     },
 };
 use kernel::{
+    device::Core,
     prelude::*,
     time::{
         Instant,
@@ -115,12 +119,13 @@ impl Inner {
     /// Returns the number of new reservations; fails with [`EBUSY`] only if none was made.
     fn reserve(&mut self, layout: &Layout) -> Result<usize> {
         let mut mapped = 0;
-        for (i, range) in layout.usable() {
+        for (i, memory) in layout.usable_memory() {
             let slot = &mut self.mappings[i];
             if !matches!(slot, Mapping::Free) {
                 continue;
             }
-            match Reservation::request(range, layout.dev.name()) {
+            let range = memory.range();
+            match Reservation::request(memory, layout.dev.name()) {
                 Ok(res) => {
                     *slot = Mapping::Reserved(res);
                     mapped += 1;
@@ -180,6 +185,8 @@ impl Inner {
 
     /// Reserves and adds the device's memory; on total failure nothing stays reserved.
     pub(crate) fn plug(&mut self, layout: &Layout, online_type: OnlineType) -> Result<State> {
+        // Only the probe-time ranges are used; say so if the device has others now.
+        layout.ranges_changed();
         self.reserve(layout)?;
         if let Err(e) = self.hotplug(layout, online_type) {
             for slot in self.mappings.iter_mut() {
@@ -276,20 +283,22 @@ impl Inner {
 
     /// Takes over the ranges left added by an earlier unbind or module instance; returns the
     /// online type that describes their blocks, or `None` if there were none.
-    // series(-guard) pub(crate) fn adopt(&mut self, layout: &Layout) -> Result<Option<OnlineType>> {
+    // series(-guard) pub(crate) fn adopt(&mut self, layout: &Layout, ddev: &dax::Device<Core<'_>>) -> Result<Option<OnlineType>> {
     // series(+guard)
     pub(crate) fn adopt(
         &mut self,
         layout: &Layout,
+        ddev: &dax::Device<Core<'_>>,
         guard: &BlockGuard,
     ) -> Result<Option<OnlineType>> {
         // series(end)
         let block = 1u64 << layout.block_shift;
         let mut zones = KVec::new();
-        for (i, range) in layout.usable() {
-            let Some(mem) = AddedMemory::adopt_stranded(range, layout.dev.name(), RAM_NAME) else {
+        for (i, memory) in layout.usable_memory() {
+            let Some(mem) = ddev.adopt_stranded(memory, RAM_NAME)? else {
                 continue;
             };
+            let range = memory.range();
             // The memory is ours from here on, even if reading its zones fails.
             self.mappings[i] = Mapping::Added(mem);
             let z = mhp::block_zones(range, block)?;

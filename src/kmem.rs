@@ -8,19 +8,24 @@
 //!
 //! Layers: the driver imports the abstractions in [`kernel_ext`] (`src/kernel/`, laid out as
 //! `rust/kernel/` upstream), which never import the driver. Only the abstractions call C; the
-//! one `unsafe` operation of the driver is the initialisation of the debugfs global lock.
+//! one `unsafe` operation of the driver is the initialisation of its global locks, once, in
+//! [`globals::init`].
 
 #![deny(unsafe_code)]
 
 // series(+debugfs)
-#[allow(unsafe_code)]
 mod debugfs;
 // series(end)
 mod driver;
+#[allow(unsafe_code)]
+mod globals;
 // series(+guard)
 mod guard;
 // series(end)
 mod hotplug;
+// series(+guard)
+mod owners;
+// series(end)
 // series(+policy)
 mod policy;
 // series(end)
@@ -35,15 +40,10 @@ use kernel::{
     InPlaceModule,
     ThisModule, //
 };
-use kernel_ext::{
-    dax,
-    mm::memory_tiers, //
-};
+use kernel_ext::dax;
 // series(+guard)
-use kernel_ext::mm::memory_notifier::{
-    BlockOwners,
-    MemoryNotifier, //
-};
+use kernel_ext::mm::memory_notifier::MemoryNotifier;
+use owners::BlockOwners;
 // series(end)
 
 /// The module name, `kmem`: `__add_memory_driver_managed()` is exported to it only, and daxctl
@@ -62,7 +62,7 @@ struct KmemModule {
     #[pin]
     _notifier: MemoryNotifier<BlockOwners>,
     // series(end)
-    _types: memory_tiers::TypeCache,
+    _types: globals::MemoryTypes,
     // series(+debugfs)
     _debugfs: debugfs::Root,
     // series(end)
@@ -71,7 +71,9 @@ struct KmemModule {
 impl InPlaceModule for KmemModule {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         pin_init::pin_init_scope(move || {
-            let types = memory_tiers::TypeCache::new()?;
+            // First: everything below uses them.
+            globals::init()?;
+            let types = globals::MemoryTypes::new()?;
             // series(+debugfs)
             let debugfs = debugfs::Root::new()?;
             // series(end)

@@ -11,10 +11,14 @@
 
 #![deny(unsafe_code)]
 
-use crate::kernel_ext::mm::memory_hotplug::{
-    OnlineType,
-    Range,
-    Zone, //
+use crate::kernel_ext::{
+    dax,
+    mm::memory_hotplug::{
+        HotplugRange,
+        OnlineType,
+        Range,
+        Zone, //
+    },
 };
 use kernel::{
     device,
@@ -183,12 +187,16 @@ impl Sizes {
 }
 
 /// What a bound device never changes, read at probe: the dax bus refuses to resize a device or
-/// to change its `memmap_on_memory` while a kmem driver is bound.
+/// to change its `memmap_on_memory` while a kmem driver is bound (Linux 7.3's `mapping` writes
+/// are the exception the driver's series fixes: the driver keeps using this copy and says so
+/// in its log, see [`Layout::ranges_changed`]).
 pub(crate) struct Layout {
     /// The device, for log messages.
     pub(crate) dev: ARef<device::Device>,
+    /// The dax device, to notice a change of its ranges.
+    pub(crate) dax: ARef<dax::Device>,
     /// The block-aligned ranges, by mapping index; `None` for a range smaller than a block.
-    pub(crate) ranges: KVec<Option<Range>>,
+    pub(crate) ranges: KVec<Option<HotplugRange>>,
     /// log2 of the memory block size.
     pub(crate) block_shift: u32,
     /// Whether the device asked for its memmap to live on the hot-added memory.
@@ -198,10 +206,32 @@ pub(crate) struct Layout {
 impl Layout {
     /// The usable ranges with their mapping index.
     pub(crate) fn usable(&self) -> impl Iterator<Item = (usize, Range)> + '_ {
+        self.usable_memory().map(|(i, r)| (i, r.range()))
+    }
+
+    /// The usable ranges with their mapping index, as memory that can be reserved.
+    pub(crate) fn usable_memory(&self) -> impl Iterator<Item = (usize, &HotplugRange)> + '_ {
         self.ranges
             .iter()
             .enumerate()
-            .filter_map(|(i, r)| r.map(|r| (i, r)))
+            .filter_map(|(i, r)| r.as_ref().map(|r| (i, r)))
+    }
+
+    /// Whether the device's number of ranges differs from the probe-time one (a `mapping`
+    /// write while bound, which Linux 7.3's dax bus accepts); logs it, once per call.
+    pub(crate) fn ranges_changed(&self) -> bool {
+        let now = self.dax.range_count();
+        if now == self.ranges.len() {
+            return false;
+        }
+        dev_warn!(
+            self.dev,
+            "ranges changed while bound ({} at probe, {} now): using the {} of probe; unbind and bind to use the others\n",
+            self.ranges.len(),
+            now,
+            self.ranges.len()
+        );
+        true
     }
 }
 

@@ -12,7 +12,11 @@
 use crate::kernel_ext::{
     bindings,
     device::attribute::AttributeGroups,
-    mm::memory_hotplug::Range, //
+    mm::memory_hotplug::{
+        AddedMemory,
+        HotplugRange,
+        Range, //
+    },
 };
 use core::{
     marker::PhantomData,
@@ -29,7 +33,10 @@ use kernel::{
     },
     prelude::*,
     sync::aref::AlwaysRefCounted,
-    types::Opaque,
+    types::{
+        ForLt,
+        Opaque, //
+    },
     ThisModule, //
 };
 
@@ -57,9 +64,9 @@ pub(crate) trait Driver: 'static {
     const TYPE: DriverType;
 
     /// Device attributes created after a successful probe and removed before unbind (see
-    /// [`AttributeGroups`]). They read the driver data as `Data<'static>`: a driver whose data
-    /// borrows the device cannot have attributes yet.
-    const DEV_GROUPS: Option<&'static AttributeGroups<Self::Data<'static>>> = None;
+    /// [`AttributeGroups`]). Their callbacks read the driver data as `Data<'_>` for the
+    /// duration of the call only ([`DataOf`]).
+    const DEV_GROUPS: Option<&'static AttributeGroups<DataOf<Self>>> = None;
 
     /// Binds the driver to `dev`.
     fn probe<'bound>(
@@ -72,6 +79,14 @@ pub(crate) trait Driver: 'static {
     fn unbind<'bound>(dev: &'bound Device<device::Core<'_>>, this: Pin<&Self::Data<'bound>>) {
         let _ = (dev, this);
     }
+}
+
+/// The driver data of `T` for any lifetime of a binding: `DataOf<T>::Of<'bound>` is
+/// `T::Data<'bound>`, the family that `T`'s attributes read.
+pub(crate) struct DataOf<T: ?Sized>(PhantomData<T>);
+
+impl<T: Driver + ?Sized> ForLt for DataOf<T> {
+    type Of<'a> = T::Data<'a>;
 }
 
 /// An adapter for the registration of dax drivers.
@@ -104,7 +119,8 @@ unsafe impl<T: Driver> driver::RegistrationOps for Adapter<T> {
         }
         if let Some(groups) = T::DEV_GROUPS {
             // SAFETY: The driver is not registered yet; `probe_callback` stores a
-            // `Pin<KBox<T::Data<'_>>>` as drvdata before the driver core creates the groups.
+            // `Pin<KBox<T::Data<'_>>>`, i.e. `DataOf<T>::Of<'_>`, as drvdata before the driver
+            // core creates the groups.
             unsafe { groups.attach(&raw mut (*d).drv) };
         }
         // SAFETY: `ddrv` is a valid, pinned `dax_device_driver` (guaranteed by the caller until
@@ -223,25 +239,83 @@ impl Device<device::Core<'_>> {
         }
     }
 
-    /// Copies the device's physical ranges (`mapping0`, `mapping1`, ...), in order.
-    pub(crate) fn ranges(&self) -> Result<KVec<Range>> {
+    /// Copies the device's physical ranges (`mapping0`, `mapping1`, ...), in order, as memory
+    /// that this driver may hot-add.
+    ///
+    /// Only kmem-type drivers exist ([`DriverType`]): the ranges of a device such a driver is
+    /// probing are what its provider (hmem, CXL, a pmem namespace in devdax mode) offers as
+    /// System RAM, and nothing else uses them while the device is bound to the driver.
+    pub(crate) fn ranges(&self) -> Result<KVec<HotplugRange>> {
         let raw = self.as_raw();
-        // SAFETY: As above; the bus refuses to resize a device while a driver is bound, so
-        // `nr_range` and `ranges` are stable.
+        // SAFETY: By the type invariant `raw` is a valid `dev_dax`. `nr_range` and `ranges` are
+        // written under `dax_dev_rwsem` by `size_store()` (refused with -EBUSY while a driver is
+        // bound) and by `mapping_store()`; `dax_bus_probe()` took and released that rwsem after
+        // `really_probe()` set `dev->driver`. With the first patch of this driver's series
+        // (`dax: bus: refuse mapping writes while a driver is bound`) `mapping_store()` refuses
+        // too, so nothing changes them from then until unbind. Linux 7.3 as released lacks
+        // that check: a root write to `mapping` racing this probe can `krealloc()` the array
+        // under the read below, a bus bug that 7.3's C kmem shares (and that overflows its
+        // `data->res[]` later); this driver reads the array here only, and keeps its own copy.
         let n = usize::try_from(unsafe { (*raw).nr_range }).map_err(|_| EINVAL)?;
         let mut out = KVec::with_capacity(n, GFP_KERNEL)?;
         for i in 0..n {
             // SAFETY: `ranges` points to `nr_range` initialised entries (as above).
             let r = unsafe { (*(*raw).ranges.add(i)).range };
-            out.push(
-                Range {
-                    start: r.start,
-                    end: r.end,
-                },
-                GFP_KERNEL,
-            )?;
+            let r = Range {
+                start: r.start,
+                end: r.end,
+            };
+            if r.is_empty() {
+                return Err(EINVAL);
+            }
+            // SAFETY: `r` is a non-empty range of a dax device that a kmem-type driver (the
+            // only type there is) is probing: its provider offers it as System RAM to that
+            // driver, and nothing else uses it while the driver is bound (the dax bus binds one
+            // driver per device; device_dax, which maps it to user space, cannot bind now).
+            out.push(unsafe { HotplugRange::new_unchecked(r) }, GFP_KERNEL)?;
         }
         Ok(out)
+    }
+
+    /// Takes over memory that an earlier kmem instance left added in `range` (one of
+    /// [`Device::ranges`]' block-aligned ranges of this device) when it was unbound or unloaded
+    /// while the memory was online: see [`AddedMemory::adopt_stranded`], whose reservation name
+    /// is this device's name. `None` if there is none, or if `range` is not this device's.
+    pub(crate) fn adopt_stranded(
+        &self,
+        range: &HotplugRange,
+        ram_name: &CStr,
+    ) -> Result<Option<AddedMemory>> {
+        let want = range.range();
+        if !self.ranges()?.iter().any(|r| {
+            let r = r.range();
+            r.start <= want.start && want.end <= r.end
+        }) {
+            return Ok(None);
+        }
+        let name = self.as_ref().name();
+        // SAFETY: `range` lies inside a range of this device, which its kmem-type driver (the
+        // caller) is probing, and `name` is the device's name: a matching reservation can only
+        // have been left by an earlier kmem instance bound to this device, now gone (one driver
+        // per device). Both kmem drivers name a reservation with a per-device `kmalloc()` copy
+        // of the device name (C: `kstrdup(dev_name(dev))`). Resources below the reservation
+        // are added and removed only by memory hotplug of the range, which only a kmem driver
+        // bound to this device performs (`__add_memory_driver_managed()` is exported to the
+        // module `kmem` only), i.e. the caller.
+        Ok(unsafe { AddedMemory::adopt_stranded(range, name, ram_name) })
+    }
+}
+
+impl Device {
+    /// The number of ranges the device has now, read without the dax bus' lock
+    /// (`READ_ONCE(dev_dax->nr_range)`), to notice that they changed under a bound driver.
+    pub(crate) fn range_count(&self) -> usize {
+        // SAFETY: By the type invariant `as_raw()` is a valid `dev_dax` for as long as `self`
+        // exists (it is reference-counted). The volatile read is `READ_ONCE()`: `nr_range` may
+        // be written concurrently (under `dax_dev_rwsem`, which is private to the bus), and
+        // any value read is a plain integer.
+        let n = unsafe { core::ptr::read_volatile(&raw const (*self.as_raw()).nr_range) };
+        usize::try_from(n).unwrap_or(0)
     }
 }
 

@@ -15,6 +15,7 @@ use kernel::{
         Atomic,
         Relaxed, //
     },
+    ThisModule,
 };
 
 /// A parameter value: one of `ALL`, shown and parsed by name.
@@ -100,15 +101,10 @@ impl<T: ParamEnum> EnumParam<T> {
     ) -> c_int {
         // SAFETY: As in `set_cb`.
         let this = unsafe { &*(*kp).__bindgen_anon_1.arg.cast::<Self>() };
-        let name = this.get().name().as_bytes();
-        let n = name.len();
-        // SAFETY: `buf` has room for `PAGE_SIZE` bytes and the name is far shorter.
-        unsafe {
-            core::ptr::copy_nonoverlapping(name.as_ptr(), buf.cast::<u8>(), n);
-            *buf.add(n) = b'\n';
-            *buf.add(n + 1) = 0;
-        }
-        (n + 1) as c_int
+        // SAFETY: `buf` is a page, exclusively ours for the call (caller's guarantee).
+        let page =
+            unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), kernel::page::PAGE_SIZE) };
+        show_name(page, this.get().name())
     }
 
     /// The operations for this parameter type.
@@ -123,6 +119,20 @@ impl<T: ParamEnum> EnumParam<T> {
     pub(crate) const fn as_arg(&'static self) -> *mut c_void {
         core::ptr::from_ref(self).cast_mut().cast()
     }
+}
+
+/// Writes `name`, a newline and a NUL into `page` (as `sysfs_emit(page, "%s\n", name)` does,
+/// truncating a name that does not fit); returns the length without the NUL.
+fn show_name(page: &mut [u8], name: &str) -> c_int {
+    let Some(room) = page.len().checked_sub(2) else {
+        return 0;
+    };
+    let name = name.as_bytes();
+    let n = name.len().min(room);
+    page[..n].copy_from_slice(&name[..n]);
+    page[n] = b'\n';
+    page[n + 1] = 0;
+    c_int::try_from(n + 1).unwrap_or(c_int::MAX)
 }
 
 /// Formats names as "a, b, c".
@@ -149,12 +159,16 @@ pub(crate) struct KernelParam(kernel::bindings::kernel_param);
 unsafe impl Sync for KernelParam {}
 
 impl KernelParam {
-    /// Describes parameter `name` with mode `perm`, stored in `param`.
+    /// Describes parameter `name` of `module` with mode `perm`, stored in `param`.
+    ///
+    /// `module` is the `THIS_MODULE` of the module that declares the parameter (NULL when it
+    /// is built in), as C's `__module_param_call()` passes it.
     pub(crate) const fn new<T: ParamEnum>(
         name: &'static CStr,
         perm: u16,
         param: &'static EnumParam<T>,
         ops: &'static kernel::bindings::kernel_param_ops,
+        module: &ThisModule,
     ) -> Self {
         assert!(
             perm & 0o002 == 0,
@@ -162,7 +176,7 @@ impl KernelParam {
         );
         Self(kernel::bindings::kernel_param {
             name: kernel::str::as_char_ptr_in_const_context(name),
-            mod_: this_module(),
+            mod_: module.as_ptr(),
             ops,
             perm,
             level: -1,
@@ -174,18 +188,31 @@ impl KernelParam {
     }
 }
 
-/// The `mod` of a parameter: `THIS_MODULE`, which is NULL when the driver is built in.
-const fn this_module() -> *mut kernel::bindings::module {
-    #[cfg(MODULE)]
-    {
-        // `__this_module` is set up by the module loader and lives as long as the module,
-        // which is as long as its parameters; only its address is taken here.
-        (&raw const kernel::bindings::__this_module).cast_mut()
+/// The `mod` of the parameter `name` of `module` as the kernel registered it (the module's
+/// `kp` array, which the loader sorts out of its `__param` section); `None` if `module` has no
+/// such parameter, or is the kernel itself (built in: `THIS_MODULE` is NULL).
+pub(crate) fn registered_module(
+    module: &ThisModule,
+    name: &CStr,
+) -> Option<*mut kernel::bindings::module> {
+    let m = module.as_ptr();
+    if m.is_null() {
+        return None;
     }
-    #[cfg(not(MODULE))]
-    {
-        core::ptr::null_mut()
-    }
+    // SAFETY: A non-NULL `ThisModule` is a live, loaded module (its type invariant); `kp`
+    // points to `num_kp` parameters, set by the loader and never changed afterwards.
+    let kps = unsafe {
+        let (kp, n) = ((*m).kp, (*m).num_kp);
+        if kp.is_null() {
+            return None;
+        }
+        core::slice::from_raw_parts(kp, n as usize)
+    };
+    kps.iter().find_map(|kp| {
+        // SAFETY: Every registered parameter has a NUL-terminated static name.
+        let n = unsafe { CStr::from_char_ptr(kp.name) };
+        (n.to_bytes() == name.to_bytes()).then_some(kp.mod_)
+    })
 }
 
 /// Implements [`ParamEnum`] for an enum with `ALL`, `as_str()` and `parse()`.
@@ -265,11 +292,36 @@ macro_rules! module_param_enum {
             #[allow(unsafe_code)]
             #[link_section = "__param"]
             #[used(compiler)]
+            // `THIS_MODULE` of the crate that expands the macro (the driver's), not of the crate
+            // that defines it: built in or as a module, as the kernel knows the driver.
             static PARAM: $crate::kernel_ext::module_param::KernelParam =
-                $crate::kernel_ext::module_param::KernelParam::new(NAME, $perm, &$name, &OPS);
+                $crate::kernel_ext::module_param::KernelParam::new(
+                    NAME,
+                    $perm,
+                    &$name,
+                    &OPS,
+                    &<crate::LocalModule as ::kernel::ModuleMetadata>::THIS_MODULE,
+                );
         };
         $crate::kernel_ext::module_param::modinfo!($module, "parmtype", concat!($pname, ":charp"));
         $crate::kernel_ext::module_param::modinfo!($module, "parm", concat!($pname, ":", $desc));
     };
 }
 pub(crate) use module_param_enum;
+
+#[kunit_tests(rust_module_param)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shown_names_fit_the_page() {
+        let mut page = [0xffu8; 64];
+        assert_eq!(show_name(&mut page, "owned"), 6);
+        assert_eq!(&page[..7], b"owned\n\0");
+        // A name longer than the page is cut, never written past it.
+        let mut small = [0xffu8; 8];
+        assert_eq!(show_name(&mut small, "online_movable"), 7);
+        assert_eq!(&small, b"online\n\0");
+        assert_eq!(show_name(&mut [0u8; 1], "a"), 0);
+    }
+}

@@ -6,9 +6,14 @@
 //! bus adapter stored the driver data) and removes them before `remove()`, draining every
 //! in-flight `show`/`store` first (`drivers/base/dd.c`, `kernfs_drain()`). So while a callback
 //! runs, the device is bound and its driver data is alive: that is the whole safety argument of
-//! this module. It holds because an attribute that reads data of type `T` can only be listed in
-//! [`AttributeGroups<T>`], and a bus adapter only installs the `AttributeGroups<T>` of a driver
-//! whose driver data is a `Pin<KBox<T>>` (see [`AttributeGroups::attach`]).
+//! this module. It holds because an attribute that reads data of the family `F` (a [`ForLt`]:
+//! the driver's data type for any lifetime of the binding) can only be listed in
+//! [`AttributeGroups<F>`], and a bus adapter only installs the `AttributeGroups<F>` of a driver
+//! whose driver data is a `Pin<KBox<F::Of<'bound>>>` (see [`AttributeGroups::attach`]).
+//!
+//! The callbacks are higher-ranked over that lifetime: they see the data as `F::Of<'_>`, for a
+//! lifetime no longer than the call, and the bound device for the call only, so nothing that
+//! borrows the device can leave a callback.
 //!
 //! C headers: [`include/linux/sysfs.h`](srctree/include/linux/sysfs.h),
 //! [`include/linux/device.h`](srctree/include/linux/device.h)
@@ -19,7 +24,10 @@ use kernel::{
     error::VTABLE_DEFAULT_ERROR,
     prelude::*,
     str::Formatter,
-    types::Opaque, //
+    types::{
+        ForLt,
+        Opaque, //
+    },
 };
 
 /// The operations of one device attribute.
@@ -28,15 +36,24 @@ use kernel::{
 /// (`0644`), as `DEVICE_ATTR_RO()` and `DEVICE_ATTR_RW()` make them.
 #[vtable]
 pub(crate) trait AttributeOperations {
-    /// The driver data of the device, which the callbacks read.
-    type Data: Send + Sync + 'static;
+    /// The family of the driver data of the device, which the callbacks read: the data of a
+    /// binding of any lifetime is `Data::Of<'bound>`.
+    type Data: ForLt + 'static;
 
-    /// Renders the attribute into `f` (at most one page).
-    fn show(data: &Self::Data, f: &mut Formatter<'_>) -> Result;
+    /// Renders the attribute into `f` (at most one page). `dev` is bound for the call.
+    fn show(
+        dev: &device::Device<device::Bound>,
+        data: &<Self::Data as ForLt>::Of<'_>,
+        f: &mut Formatter<'_>,
+    ) -> Result;
 
     /// Applies a write; `buf` is what userspace wrote (it may end in a newline, and sysfs
-    /// NUL-terminates it after `buf.len()` bytes).
-    fn store(_data: &Self::Data, _buf: &[u8]) -> Result {
+    /// NUL-terminates it after `buf.len()` bytes). `dev` is bound for the call.
+    fn store(
+        _dev: &device::Device<device::Bound>,
+        _data: &<Self::Data as ForLt>::Of<'_>,
+        _buf: &[u8],
+    ) -> Result {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 }
@@ -46,7 +63,7 @@ pub(crate) trait AttributeOperations {
 /// # Invariants
 ///
 /// Only reachable through an [`AttributeGroups<O::Data>`] installed by a bus adapter whose probe
-/// stores a `Pin<KBox<O::Data>>` as drvdata before the group is created.
+/// stores a `Pin<KBox<<O::Data as ForLt>::Of<'bound>>>` as drvdata before the group is created.
 #[repr(transparent)]
 pub(crate) struct Attribute<O> {
     attr: Opaque<kernel::bindings::device_attribute>,
@@ -79,8 +96,8 @@ impl<O: AttributeOperations> Attribute<O> {
 
     /// # Safety
     ///
-    /// Called by sysfs with a device whose drvdata is a `Pin<KBox<O::Data>>` (type invariant)
-    /// and a page buffer.
+    /// Called by sysfs with a device whose drvdata is a `Pin<KBox<<O::Data as ForLt>::Of<'_>>>`
+    /// (type invariant) and a page buffer.
     unsafe extern "C" fn show(
         dev: *mut kernel::bindings::device,
         _attr: *mut kernel::bindings::device_attribute,
@@ -90,14 +107,16 @@ impl<O: AttributeOperations> Attribute<O> {
         // whole call (the group is created after probe and drained before remove), which is
         // what `BoundInternal` requires.
         let dev = unsafe { device::Device::<device::BoundInternal>::from_raw(dev) };
-        // SAFETY: By the type invariant drvdata is a `Pin<KBox<O::Data>>` that is dropped only
-        // after this call returns.
-        let data = unsafe { dev.drvdata_borrow::<O::Data>() };
+        // SAFETY: By the type invariant drvdata is a `Pin<KBox<<O::Data as ForLt>::Of<'bound>>>`
+        // that is dropped only after this call returns. It is borrowed as `Of<'_>` for a
+        // lifetime local to this call: `O::show` is generic over it, so it cannot keep anything
+        // of that lifetime (the device's borrow) beyond the call.
+        let data = unsafe { dev.drvdata_borrow::<<O::Data as ForLt>::Of<'_>>() };
         // SAFETY: sysfs provides a buffer of `PAGE_SIZE` bytes, exclusively ours for the call.
         let page =
             unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), kernel::page::PAGE_SIZE) };
         let mut f = Formatter::new(page);
-        match O::show(&data, &mut f) {
+        match O::show(dev, &data, &mut f) {
             Ok(()) => isize::try_from(f.bytes_written()).unwrap_or(isize::MAX),
             Err(e) => e.to_errno() as isize,
         }
@@ -115,10 +134,10 @@ impl<O: AttributeOperations> Attribute<O> {
         // SAFETY: As in `show`.
         let dev = unsafe { device::Device::<device::BoundInternal>::from_raw(dev) };
         // SAFETY: As in `show`.
-        let data = unsafe { dev.drvdata_borrow::<O::Data>() };
+        let data = unsafe { dev.drvdata_borrow::<<O::Data as ForLt>::Of<'_>>() };
         // SAFETY: sysfs passes `count` readable bytes, valid for the whole call.
         let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), count) };
-        match O::store(&data, input) {
+        match O::store(dev, &data, input) {
             Ok(()) => isize::try_from(count).unwrap_or(isize::MAX),
             Err(e) => e.to_errno() as isize,
         }
@@ -221,8 +240,8 @@ impl<T: ?Sized> AttributeGroups<T> {
     /// # Safety
     ///
     /// `drv` is the `struct device_driver` of a driver that is not registered yet, whose bus
-    /// adapter stores a `Pin<KBox<T>>` as drvdata of every device it binds, before the driver
-    /// core creates the groups.
+    /// adapter stores a `Pin<KBox<T::Of<'bound>>>` (`T` a [`ForLt`]) as drvdata of every device
+    /// it binds, before the driver core creates the groups.
     pub(crate) unsafe fn attach(&'static self, drv: *mut kernel::bindings::device_driver) {
         // SAFETY: `drv` is valid and not yet visible to the driver core (caller's guarantee).
         unsafe { (*drv).dev_groups = self.0.as_ptr().cast_mut() };

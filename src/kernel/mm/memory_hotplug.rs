@@ -79,6 +79,47 @@ impl Range {
     }
 }
 
+/// A physical range that its provider hands to the caller for use as System RAM: the only kind
+/// of range that [`Reservation::request`] reserves, and so the only memory that
+/// [`add_memory_driver_managed`] can add.
+///
+/// Safe code cannot make one: it is minted by the bus abstraction of a memory provider for the
+/// driver bound to the provider's device (a dax device's ranges, for the kmem-type dax driver
+/// probing it: see `dax::Device::ranges`), or by [`HotplugRange::new_unchecked`].
+///
+/// # Invariants
+///
+/// The range is memory of a device whose provider offers it for hot-add by the driver bound to
+/// that device (nothing else maps or uses it while it is not added), and the range is not empty.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct HotplugRange(Range);
+
+impl HotplugRange {
+    /// Marks `range` as memory for hot-add.
+    ///
+    /// # Safety
+    ///
+    /// `range` is not empty and is memory that a provider offers for hot-add as System RAM to
+    /// the caller's driver, bound to the provider's device (for example a range of a dax device
+    /// whose kmem-type driver is probing it); nothing else uses it while it is not added.
+    pub(crate) const unsafe fn new_unchecked(range: Range) -> Self {
+        // INVARIANT: The caller's guarantee.
+        Self(range)
+    }
+
+    /// The range.
+    pub(crate) const fn range(&self) -> Range {
+        self.0
+    }
+
+    /// The whole memory blocks of `block` bytes inside the range ([`Range::block_aligned`]):
+    /// part of the same memory, so hot-pluggable too.
+    pub(crate) fn block_aligned(&self, block: u64) -> Option<HotplugRange> {
+        // INVARIANT: A non-empty sub-range of hot-pluggable memory is hot-pluggable memory.
+        self.0.block_aligned(block).map(HotplugRange)
+    }
+}
+
 /// How memory blocks are onlined (`enum mmop`), as `memoryN/state` and `auto_online_blocks`
 /// name it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,9 +160,14 @@ impl OnlineType {
 
     /// The name (`mhp_online_type_to_str()`).
     pub(crate) fn as_str(self) -> &'static str {
-        // SAFETY: Any `enum mmop` value is a valid index; the result is a static string.
+        // SAFETY: `mhp_online_type_to_str()` has no preconditions: it bounds-checks its argument.
         let name = unsafe { kernel::bindings::mhp_online_type_to_str(self.as_raw() as c_int) };
-        // SAFETY: `mhp_online_type_to_str()` returns a NUL-terminated string literal.
+        if name.is_null() {
+            // Only for a value outside `enum mmop`, which `self.as_raw()` never is.
+            return "?";
+        }
+        // SAFETY: For an `enum mmop` value (every `OnlineType` is one) the function returns a
+        // NUL-terminated string literal of `online_type_to_str[]`; NULL was handled above.
         let name = unsafe { CStr::from_char_ptr(name) };
         name.to_str().unwrap_or("?")
     }
@@ -227,6 +273,11 @@ impl Drop for ResName {
     }
 }
 
+/// Whether `nid` can index the kernel's per-node tables (`0 <= nid < MAX_NUMNODES`).
+pub(crate) fn node_in_range(nid: c_int) -> bool {
+    u32::try_from(nid).is_ok_and(|n| n < kernel::bindings::MAX_NUMNODES)
+}
+
 /// A static memory group (`memory_group_register_static()`): the device's memory blocks are
 /// onlined and offlined as a unit by the auto-movable policy, and their node is implied by it.
 ///
@@ -239,9 +290,17 @@ pub(crate) struct MemoryGroup {
 
 impl MemoryGroup {
     /// Registers a static group on `nid` that will span at most `max_pages` pages.
+    ///
+    /// [`EINVAL`] for a node id outside `0..MAX_NUMNODES` (C checks only `node_possible()`, a
+    /// bit test without a bound) or a zero `max_pages`.
     pub(crate) fn register_static(nid: c_int, max_pages: u64) -> Result<Self> {
         let max_pages = c_ulong::try_from(max_pages).map_err(|_| EINVAL)?;
-        // SAFETY: `memory_group_register_static()` validates its arguments.
+        if !node_in_range(nid) {
+            return Err(EINVAL);
+        }
+        // SAFETY: `nid` is within `0..MAX_NUMNODES` (checked above), so the `node_possible()`
+        // bit test of `memory_group_register_static()` stays inside `node_states[]`; the
+        // function validates everything else itself.
         let id = unsafe { bindings::memory_group_register_static(nid, max_pages) };
         if id < 0 {
             return Err(Error::from_errno(id));
@@ -292,8 +351,12 @@ unsafe impl Send for Reservation {}
 unsafe impl Sync for Reservation {}
 
 impl Reservation {
-    /// Reserves `range` under the resource name `name`; [`EBUSY`] if any part is already taken.
-    pub(crate) fn request(range: Range, name: &CStr) -> Result<Self> {
+    /// Reserves the memory of `range` under the resource name `name`; [`EBUSY`] if any part is
+    /// already taken.
+    ///
+    /// Only a [`HotplugRange`] can be reserved: memory its provider offers for hot-add.
+    pub(crate) fn request(range: &HotplugRange, name: &CStr) -> Result<Self> {
+        let range = range.range();
         let name = resource_name(name)?;
         // SAFETY: `iomem_resource` is a static that lives forever; `__request_region()` takes
         // the resource lock itself. `name` stays valid for as long as the returned
@@ -308,9 +371,13 @@ impl Reservation {
             )
         };
         let res = NonNull::new(res).ok_or(EBUSY)?;
-        // SAFETY: `res` was just allocated and inserted; nobody else owns it. Clearing
-        // `IORESOURCE_BUSY` lets `add_memory_driver_managed()` nest below it. Flags inherited
-        // from the parent are dropped on purpose: they may break add_memory().
+        // SAFETY: `res` was just allocated and inserted by `__request_region()`, and only this
+        // object frees it. Clearing `IORESOURCE_BUSY` lets `add_memory_driver_managed()` nest
+        // below it; flags inherited from the parent are dropped on purpose (they may break
+        // add_memory()). The store is not under `resource_lock`: a concurrent walker of the
+        // tree may read the old or the new flags of this resource, which C's kmem.c accepts in
+        // the same place (`res->flags = IORESOURCE_SYSTEM_RAM;` after `request_mem_region()`);
+        // both values describe a resource that nothing may use but its owner.
         unsafe { (*res.as_ptr()).flags = kernel::bindings::IORESOURCE_SYSTEM_RAM as c_ulong };
         // INVARIANT: `res` is a freshly requested resource, owned by the result, named `name`.
         Ok(Self {
@@ -397,7 +464,26 @@ impl AddedMemory {
     /// Removing the result frees the reservation and its name as for memory added here. The
     /// name of the added memory is not freed: the C driver uses one string for all its devices,
     /// which other stranded ranges may still point at; it is annotated for kmemleak instead.
-    pub(crate) fn adopt_stranded(range: Range, name: &CStr, ram_name: &CStr) -> Option<Self> {
+    ///
+    /// # Safety
+    ///
+    /// - `range` is a [`HotplugRange`] of a device that the caller's driver is probing, and
+    ///   `name` is that device's name: a reservation over exactly `range` named `name` whose only
+    ///   child is driver-managed memory named `ram_name` was then left by an earlier instance of
+    ///   a kmem driver for this device, which is gone (a device has one driver at a time);
+    /// - that instance allocated the reservation's name with `kmalloc()` for that resource alone
+    ///   (C kmem: `kstrdup(dev_name)`; this one: a [`CString`]), so freeing it with the
+    ///   reservation is right;
+    /// - nothing but the caller adds or removes resources below the reservation while the
+    ///   result exists: only memory hotplug of `range` does that, and only a kmem driver bound
+    ///   to the device hot-adds its range (`__add_memory_driver_managed()` is exported to the
+    ///   module named `kmem` only).
+    pub(crate) unsafe fn adopt_stranded(
+        range: &HotplugRange,
+        name: &CStr,
+        ram_name: &CStr,
+    ) -> Option<Self> {
+        let range = range.range();
         // SAFETY: The strings are valid for the call; the helper only reads the tree.
         let res = unsafe {
             bindings::kmem_glue_find_stranded(
@@ -408,8 +494,8 @@ impl AddedMemory {
             )
         };
         let res = NonNull::new(res)?;
-        // SAFETY: `res` is the stranded reservation: only this driver, now probing its device,
-        // changes it or its child (see the helper), so both stay valid while they are read.
+        // SAFETY: `res` is the stranded reservation: by the caller's guarantee only the caller
+        // changes it or its child, so both stay valid while they are read.
         let (res_name, child_name) = unsafe {
             let r = res.as_ptr();
             ((*r).name, (*(*r).child).name)
@@ -419,7 +505,8 @@ impl AddedMemory {
         unsafe { bindings::kmem_glue_kmemleak_not_leak(child_name.cast()) };
         let res_name = NonNull::new(res_name.cast_mut())?;
         // INVARIANT: `res` was requested by `__request_region()` of an earlier kmem instance,
-        // that instance is gone, and its name was allocated for it alone (see `Reservation`).
+        // that instance is gone, and its name was allocated for it alone (the caller's
+        // guarantee; see `Reservation`).
         let reservation = Reservation {
             res,
             range,
@@ -444,6 +531,12 @@ impl Drop for AddedMemory {
 /// according to `online_type` (`__add_memory_driver_managed()` with `MHP_NID_IS_MGID`).
 ///
 /// On failure the reservation is released and the error returned.
+///
+/// `#[inline]`: mm exports `__add_memory_driver_managed()` to the module named `kmem` only, and
+/// this wrapper must not re-export it. Inline, it is compiled into each caller (the kmem
+/// module) and never into the kernel crate, so every other module still fails at modpost; the
+/// in-tree gate of `make check` checks that no kernel-crate symbol calls it.
+#[inline]
 pub(crate) fn add_memory_driver_managed(
     group: &MemoryGroup,
     reservation: Reservation,
@@ -457,8 +550,9 @@ pub(crate) fn add_memory_driver_managed(
     }
     let r = reservation.range();
     let name = resource_name(name)?;
-    // SAFETY: `group.id` is a registered group (type invariant), the range is reserved for us,
-    // and `name` stays valid for as long as the memory is added: the returned `AddedMemory`
+    // SAFETY: `group.id` is a registered group (type invariant), the range is a reservation of
+    // a `HotplugRange` (memory offered for hot-add, reserved for us), and `name` stays valid
+    // for as long as the memory is added: the returned `AddedMemory`
     // owns it and never frees it while the memory is added.
     let ret = unsafe {
         kernel::bindings::__add_memory_driver_managed(
@@ -620,6 +714,18 @@ mod tests {
         assert_eq!(r(1, BLOCK - 1).block_aligned(BLOCK), None);
         // The end of the address space does not wrap.
         assert_eq!(r(u64::MAX - BLOCK, u64::MAX).block_aligned(BLOCK), None);
+    }
+
+    /// Node ids that would index past the kernel's per-node tables are refused before C sees
+    /// them (C's `memory_group_register_static()` tests only `node_possible()`).
+    #[test]
+    fn node_ids_are_bounded() {
+        let max = kernel::bindings::MAX_NUMNODES as c_int;
+        assert!(node_in_range(0) && node_in_range(max - 1));
+        for bad in [-1, max, max + 1, 1 << 20, c_int::MAX, c_int::MIN] {
+            assert!(!node_in_range(bad));
+            assert_eq!(MemoryGroup::register_static(bad, 1).err(), Some(EINVAL));
+        }
     }
 
     #[test]

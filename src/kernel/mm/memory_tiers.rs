@@ -2,101 +2,97 @@
 
 //! Memory tiers: the memory type of the node that kmem memory is onlined into.
 //!
-//! kmem keeps one `struct memory_dev_type` per abstract distance in a module-wide cache (the C
-//! driver's `kmem_memory_types` list) and attaches one to the device's node at probe.
+//! A driver keeps one `struct memory_dev_type` per abstract distance in a [`MemoryTypeList`] it
+//! owns (the C kmem driver's `kmem_memory_types` list) and attaches one to a device's node at
+//! probe ([`NodeMemoryType`]).
 //!
 //! C header: [`include/linux/memory-tiers.h`](srctree/include/linux/memory-tiers.h)
 
 use crate::kernel_ext::bindings;
 use core::{
-    cell::Cell,
+    pin::Pin,
     ptr::NonNull, //
 };
 use kernel::{
     error::from_err_ptr,
     prelude::*,
-    sync::atomic::{
-        Acquire,
-        AtomicFlag,
-        Full, //
-    },
     types::Opaque, //
 };
 
-/// Default abstract distance of a kmem node whose platform driver gave none
-/// (`MEMTIER_DEFAULT_DAX_ADISTANCE`).
-pub(crate) const DEFAULT_DAX_ADISTANCE: c_int = (bindings::MEMTIER_ADISTANCE_DRAM * 5) as c_int;
+/// The abstract distance of DRAM (`MEMTIER_ADISTANCE_DRAM`), the unit drivers scale theirs by.
+pub(crate) const ADISTANCE_DRAM: c_int = bindings::MEMTIER_ADISTANCE_DRAM as c_int;
 
-/// The head of the module's list of memory types, initialised on first use under the lock.
-struct TypeList {
-    head: Opaque<kernel::bindings::list_head>,
-    initialised: Cell<bool>,
-}
-
-// SAFETY: The list is only touched under `MEMORY_TYPES`' mutex.
-unsafe impl Send for TypeList {}
-
-impl TypeList {
-    const fn new() -> Self {
-        Self {
-            head: Opaque::uninit(),
-            initialised: Cell::new(false),
-        }
-    }
-
-    /// The list head, initialised if it was not yet. The static never moves.
-    ///
-    /// Callers hold `MEMORY_TYPES`' lock, which serialises the check and the initialisation.
-    fn head(&self) -> *mut kernel::bindings::list_head {
-        if !self.initialised.get() {
-            // SAFETY: `head` is valid for writes and not yet linked anywhere.
-            unsafe { kernel::bindings::INIT_LIST_HEAD(self.head.get()) };
-            self.initialised.set(true);
-        }
-        self.head.get()
-    }
-}
-
-kernel::sync::global_lock! {
-    // SAFETY: Initialised by `TypeCache::new()` before first use.
-    unsafe(uninit) static MEMORY_TYPES: Mutex<TypeList> = TypeList::new();
-}
-
-/// Set once `MEMORY_TYPES` is initialised (it may be initialised only once). Never cleared: the
-/// module's statics go away with the module.
-static TYPES_READY: AtomicFlag = AtomicFlag::new(false);
-
-/// The module-wide cache of memory types. Dropping it puts every cached type
-/// (`mt_put_memory_types()`); nodes still using one keep their own reference.
-pub(crate) struct TypeCache(());
-
-impl TypeCache {
-    /// Sets up the cache. Created once, in module init, before the driver is registered.
-    pub(crate) fn new() -> Result<Self> {
-        if !TYPES_READY.xchg(true, Full) {
-            // SAFETY: The swap above guarantees this runs exactly once, before any user of
-            // `MEMORY_TYPES` (users need a `TypeCache`, which only this function creates).
-            unsafe { MEMORY_TYPES.init() };
-        }
-        Ok(Self(()))
-    }
-}
-
-impl Drop for TypeCache {
-    fn drop(&mut self) {
-        let list = MEMORY_TYPES.lock();
-        let head = list.head();
-        // SAFETY: `head` is an initialised list of types from `mt_find_alloc_memory_type()`,
-        // protected by the lock we hold.
-        unsafe { bindings::mt_put_memory_types(head) };
-    }
-}
-
-/// A node's association with a kmem memory type (`init_node_memory_type()`).
+/// A driver's list of memory types, one per abstract distance (the C kmem driver's
+/// `kmem_memory_types` list): [`NodeMemoryType::init`] finds or allocates types in it.
+///
+/// The driver owns the list (for example as the value of a `static` behind its own lock) and
+/// passes it by `&mut` reference. The list head is allocated on first use, so that the list can
+/// be built in a `static` initialiser and moved freely. Dropping the list, or
+/// [`MemoryTypeList::put_all`], puts every type in it (`mt_put_memory_types()`); nodes still
+/// using one keep their own reference.
 ///
 /// # Invariants
 ///
-/// `mtype` is a memory type from the cache, attached to `node`.
+/// `head`, when allocated, is an initialised list head of types returned by
+/// `mt_find_alloc_memory_type()` for it.
+pub(crate) struct MemoryTypeList {
+    head: Option<Pin<KBox<Opaque<kernel::bindings::list_head>>>>,
+}
+
+// SAFETY: The list is only reached through `&mut MemoryTypeList`; the types in it are
+// reference-counted objects of the memory-tier code, which may be put from any thread.
+unsafe impl Send for MemoryTypeList {}
+
+impl MemoryTypeList {
+    /// An empty list.
+    pub(crate) const fn new() -> Self {
+        Self { head: None }
+    }
+
+    /// The list head, allocated and initialised if it was not yet.
+    fn head(&mut self) -> Result<*mut kernel::bindings::list_head> {
+        let head = match &self.head {
+            Some(head) => head,
+            None => {
+                let head = KBox::pin_init(
+                    Opaque::ffi_init(|p: *mut kernel::bindings::list_head| {
+                        // SAFETY: `p` is valid for writes and not linked anywhere yet.
+                        unsafe { kernel::bindings::INIT_LIST_HEAD(p) }
+                    }),
+                    GFP_KERNEL,
+                )?;
+                // INVARIANT: An initialised, empty list.
+                self.head.insert(head)
+            }
+        };
+        Ok(head.get())
+    }
+
+    /// Puts every type of the list (`mt_put_memory_types()`); the list is empty afterwards.
+    pub(crate) fn put_all(&mut self) {
+        if let Some(head) = self.head.take() {
+            // SAFETY: `head` is an initialised list of types from `mt_find_alloc_memory_type()`
+            // (type invariant), reached through the exclusive reference we hold; it is freed
+            // only after the call unlinked and put every type.
+            unsafe { bindings::mt_put_memory_types(head.get()) };
+        }
+    }
+}
+
+impl Drop for MemoryTypeList {
+    fn drop(&mut self) {
+        self.put_all();
+    }
+}
+
+/// A node's association with a memory type of a [`MemoryTypeList`] (`init_node_memory_type()`).
+///
+/// # Invariants
+///
+/// `mtype` is a memory type held by a [`MemoryTypeList`], passed to `init_node_memory_type()`
+/// for `node`: the node's map count includes this object if the node's type is `mtype` (the
+/// node had no type, or already `mtype`); a node with another type (a DRAM node's, or another
+/// device's of a different abstract distance) kept it and counted nothing for this object.
 pub(crate) struct NodeMemoryType {
     node: c_int,
     mtype: NonNull<bindings::memory_dev_type>,
@@ -108,36 +104,45 @@ unsafe impl Send for NodeMemoryType {}
 unsafe impl Sync for NodeMemoryType {}
 
 impl NodeMemoryType {
-    /// Looks up the abstract distance of `node` (default [`DEFAULT_DAX_ADISTANCE`]), finds or
-    /// allocates the memory type for it in the module's [`TypeCache`], and attaches it to
-    /// `node`. Fails with [`ENODEV`] before the cache exists.
-    pub(crate) fn init(node: c_int) -> Result<Self> {
-        if !TYPES_READY.load(Acquire) {
-            return Err(ENODEV);
+    /// Computes the abstract distance of `node` (`default_adist` unless a platform driver knows
+    /// better: `mt_calc_adistance()`), finds or allocates the memory type for it in `types`, and
+    /// attaches it to `node` if the node has no memory type yet (a DRAM node keeps its own).
+    ///
+    /// [`EINVAL`] for a node id outside `0..MAX_NUMNODES`: C indexes `node_memory_types[]`
+    /// with it unchecked.
+    pub(crate) fn init(
+        node: c_int,
+        default_adist: c_int,
+        types: &mut MemoryTypeList,
+    ) -> Result<Self> {
+        if !super::memory_hotplug::node_in_range(node) {
+            return Err(EINVAL);
         }
-        let mut adist = DEFAULT_DAX_ADISTANCE;
+        let mut adist = default_adist;
         // SAFETY: `adist` is valid for writes; the function only updates it when a platform
-        // driver knows better, its return value only says whether it did.
+        // driver knows better, its return value only says whether it did. `node` is in range.
         unsafe { bindings::mt_calc_adistance(node, &mut adist) };
-        let mtype = {
-            let list = MEMORY_TYPES.lock();
-            let head = list.head();
-            // SAFETY: `head` is an initialised list protected by the lock we hold.
-            from_err_ptr(unsafe { bindings::mt_find_alloc_memory_type(adist, head) })?
-        };
+        let head = types.head()?;
+        // SAFETY: `head` is an initialised list, reached through the exclusive reference we
+        // hold.
+        let mtype = from_err_ptr(unsafe { bindings::mt_find_alloc_memory_type(adist, head) })?;
         let mtype = NonNull::new(mtype).ok_or(ENOMEM)?;
-        // SAFETY: `node` is a valid node id (checked by the caller, `node >= 0`) and `mtype` a
-        // live memory type held by the cache.
+        // SAFETY: `node` is within `0..MAX_NUMNODES` (checked above) and `mtype` a live memory
+        // type held by the list.
         unsafe { bindings::init_node_memory_type(node, mtype.as_ptr()) };
-        // INVARIANT: `mtype` was just attached to `node`.
+        // INVARIANT: `init_node_memory_type()` counted this object iff the node's type is now
+        // `mtype`.
         Ok(Self { node, mtype })
     }
 
-    /// Detaches the node's memory type whatever it is (the unbind path of the C driver).
+    /// Detaches what this object attached, as its `Drop` does. The unbind path of 7.3's C driver
+    /// passes NULL to `clear_node_memory_type()` instead, which decrements the node's map count
+    /// whatever the node's type is, so also a count this device never had: a DRAM node's (its
+    /// type is then gone, and the next device types the node as slow memory), or another
+    /// device's of a different abstract distance.
     pub(crate) fn clear(self) {
-        let this = core::mem::ManuallyDrop::new(self);
-        // SAFETY: By the type invariant `node` has a memory type attached by us.
-        unsafe { bindings::clear_node_memory_type(this.node, core::ptr::null_mut()) };
+        // `Drop` does exactly that.
+        drop(self);
     }
 
     /// Keeps the association forever: memory blocks left on the node may still be onlined.
@@ -148,7 +153,28 @@ impl NodeMemoryType {
 
 impl Drop for NodeMemoryType {
     fn drop(&mut self) {
-        // SAFETY: By the type invariant `mtype` is attached to `node`.
+        // SAFETY: `node` is in range and `mtype` a live type (type invariant). With `mtype`,
+        // `clear_node_memory_type()` decrements the node's map count only if the node's type is
+        // `mtype`, i.e. exactly the count `init()` took for this object.
         unsafe { bindings::clear_node_memory_type(self.node, self.mtype.as_ptr()) };
+    }
+}
+
+#[kunit_tests(rust_memory_tiers)]
+mod tests {
+    use super::*;
+
+    /// A node id outside `0..MAX_NUMNODES` is refused before C indexes `node_memory_types[]`
+    /// with it, and nothing is allocated for it.
+    #[test]
+    fn node_ids_are_bounded() {
+        let mut list = MemoryTypeList::new();
+        let max = kernel::bindings::MAX_NUMNODES as c_int;
+        for bad in [-1, max, 1 << 20, c_int::MAX] {
+            let r = NodeMemoryType::init(bad, ADISTANCE_DRAM * 5, &mut list);
+            assert_eq!(r.err(), Some(EINVAL));
+        }
+        // Nothing was allocated for them.
+        assert!(list.head.is_none());
     }
 }

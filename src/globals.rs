@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The module's global objects: the table of memory-block owners, the list of memory types and
+//! the debugfs root. They are the module's own (never the abstractions'), initialised once, in
+//! module init, in this order, before the driver is registered ([`init`]); every use goes
+//! through an accessor that hands them out only once that initialisation has completed.
+
+// series(+debugfs)
+use crate::debugfs::RootInner;
+// series(end)
+use crate::kernel_ext::mm::memory_tiers::MemoryTypeList;
+// series(+guard)
+use crate::owners::OwnerTree;
+// series(end)
+use kernel::{
+    prelude::*,
+    sync::{
+        atomic::{
+            AtomicFlag,
+            Full, //
+        },
+        SetOnce,
+    },
+};
+
+kernel::sync::global_lock! {
+    // SAFETY: Initialised by `init()` before `READY` is populated; only `with_memory_types()`
+    // hands it out, and only once `READY` is populated.
+    unsafe(uninit) static MEMORY_TYPES: Mutex<MemoryTypeList> = MemoryTypeList::new();
+}
+
+// series(+guard)
+kernel::sync::global_lock! {
+    // SAFETY: As for `MEMORY_TYPES`, through `with_owners()`.
+    unsafe(uninit) static OWNERS: SpinLock<OwnerTree> = None;
+}
+// series(end)
+
+// series(+debugfs)
+kernel::sync::global_lock! {
+    // SAFETY: As for `MEMORY_TYPES`, through `with_debugfs_root()`.
+    unsafe(uninit) static ROOT: Mutex<RootInner> = RootInner::new();
+}
+// series(end)
+
+/// Set by the one call of [`init`] that initialises the locks (it guards the initialisation,
+/// not their use).
+static STARTED: AtomicFlag = AtomicFlag::new(false);
+
+/// Populated once every lock above is initialised.
+static READY: SetOnce<()> = SetOnce::new();
+
+/// Initialises the module's globals. Called first in module init; a second call fails with
+/// [`EBUSY`] and changes nothing.
+pub(crate) fn init() -> Result {
+    if STARTED.xchg(true, Full) {
+        return Err(EBUSY);
+    }
+    // SAFETY: The exchange above lets exactly one call reach this point, and no accessor hands
+    // out a lock before `READY` is populated below, after these initialisations.
+    unsafe { MEMORY_TYPES.init() };
+    // series(+guard)
+    // SAFETY: As above.
+    unsafe { OWNERS.init() };
+    // series(end)
+    // series(+debugfs)
+    // SAFETY: As above.
+    unsafe { ROOT.init() };
+    // series(end)
+    READY.populate(());
+    Ok(())
+}
+
+/// [`ENODEV`] until [`init`] has completed.
+fn ready() -> Result {
+    READY.as_ref().copied().ok_or(ENODEV)
+}
+
+// series(+guard)
+/// Runs `f` on the table of memory-block owners, under its spinlock.
+pub(crate) fn with_owners<R>(f: impl FnOnce(&mut OwnerTree) -> R) -> Result<R> {
+    ready()?;
+    Ok(f(&mut OWNERS.lock()))
+}
+// series(end)
+
+/// Runs `f` on the module's list of memory types, under its lock.
+pub(crate) fn with_memory_types<R>(f: impl FnOnce(&mut MemoryTypeList) -> R) -> Result<R> {
+    ready()?;
+    Ok(f(&mut MEMORY_TYPES.lock()))
+}
+
+// series(+debugfs)
+/// Runs `f` on the debugfs root and the list of leaked ranges, under their mutex.
+pub(crate) fn with_debugfs_root<R>(f: impl FnOnce(&mut RootInner) -> R) -> Result<R> {
+    ready()?;
+    Ok(f(&mut ROOT.lock()))
+}
+// series(end)
+
+/// The module's ownership of its memory types: dropping it (at module exit, after every device
+/// is unbound) puts every type of the list (`mt_put_memory_types()`); nodes still using one keep
+/// their own reference.
+pub(crate) struct MemoryTypes(());
+
+impl MemoryTypes {
+    /// [`ENODEV`] before [`init`].
+    pub(crate) fn new() -> Result<Self> {
+        ready()?;
+        Ok(Self(()))
+    }
+}
+
+impl Drop for MemoryTypes {
+    fn drop(&mut self) {
+        // `new()` succeeded, so the globals exist and this cannot fail.
+        let _ = with_memory_types(|list| list.put_all());
+    }
+}
