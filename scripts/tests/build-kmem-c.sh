@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Host: build a tree's C drivers/dax/kmem.c as an out-of-tree kmem.ko against a kernel build of
+# that tree (scripts/check.sh: the series' in-tree kernel, whose own kmem is the Rust driver and
+# whose kmem.c carries the series' C fixes), for vm-run --modules=OUTDIR --kmem=rust: the guest
+# installs it under updates/ as it does the Rust module (taint O).
+#
+#   scripts/tests/build-kmem-c.sh TREE KBUILD OUTDIR
+#
+# The module must be named kmem: __add_memory_driver_managed() is exported to that name only
+# (EXPORT_SYMBOL_FOR_MODULES); everything else kmem.c uses is exported to all GPL modules or
+# comes from the dax bus, built in.  Its private headers (dax-private.h, bus.h) are the tree's.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+. "$here/lib.sh"
+[ $# = 3 ] || die "usage: build-kmem-c.sh TREE KBUILD OUTDIR"
+tree=$1 kbuild=$2 out=$3
+[ -f "$tree/drivers/dax/kmem.c" ] || die "build-kmem-c.sh: no drivers/dax/kmem.c in $tree"
+[ -f "$kbuild/Module.symvers" ] || die "build-kmem-c.sh: $kbuild is not a built kernel"
+rm -rf "$out"
+mkdir -p "$out"
+cp "$tree/drivers/dax/kmem.c" "$out/kmem.c"
+printf 'obj-m := kmem.o\nccflags-y := -I$(srctree)/drivers/dax\n' >"$out/Kbuild"
+make -s -C "$tree" O="$kbuild" "${KMAKE_VARS[@]}" M="$out" modules
+[ "$(modinfo -F name "$out/kmem.ko")" = kmem ] || die "build-kmem-c.sh: the module is not named kmem"
+echo "$out/kmem.ko: the C kmem.c of $tree ($(sha256sum "$out/kmem.c" | cut -c1-12))"
