@@ -213,6 +213,16 @@ snapshot() {
 		echo "$b $(cat $MEM_BASE/$b/state) $(cat $MEM_BASE/$b/valid_zones)"
 	done
 }
+# obs_snapshot KEY DAX BASE_KB: the snapshot of DAX as observations, one "obs KEY ..." line per
+# snapshot line, with MemTotal as its change from BASE_KB (MemTotal itself differs by a few kB
+# between boots of a KASLR kernel, a distribution's).
+obs_snapshot() {
+	local b
+	obs "$1" "state=$(cat $DAX_BASE/$2/state) memtotal_change=$(($(memtotal_kb) - $3))"
+	for b in $(dev_blocks "$2"); do
+		obs "$1" "$b $(cat $MEM_BASE/$b/state) $(cat $MEM_BASE/$b/valid_zones)"
+	done
+}
 # gate FLAG ACK ID: while FLAG exists, acknowledge its generation in ACK.ID and wait.
 gate() {
 	local g

@@ -4,6 +4,8 @@
 #   multirange   the same with the hold in the second of two ranges
 #   signal       a transient hold makes unplug retry; SIGKILL ends it, rolled back
 #   release      a transient hold released while unplug retries: unplug completes
+# "obs" lines (compared with the C driver's run): the errno of every write to `state`, each
+# snapshot (state, every block's state and zones, MemTotal's change) and what the hold saw.
 . /test/lib.sh
 DAX=dax0.0
 ST=$DAX_BASE/$DAX/state
@@ -34,11 +36,19 @@ read_state_nonblocking() {
 if [ "$1" = multirange ]; then
 	check "dax0.0 rebuilt as two ranges" make_ranges 2
 	echo $DAX >$DRV/bind
-	expect_eq "two ranges" "0x120000000" "$(cat $DAX_BASE/$DAX/mapping1/start)"
+	m1=$(cat $DAX_BASE/$DAX/mapping1/start)
+	obs "$1:mapping1" "$m1"
+	expect_eq "two ranges" "0x120000000" "$m1"
 fi
-expect_eq "unplugged" OK "$(write_errno $ST unplugged)"
-expect_eq "online_movable" OK "$(write_errno $ST online_movable)"
+e=$(write_errno $ST unplugged)
+obs "$1:unplugged" "$e"
+expect_eq "unplugged" OK "$e"
+base_kb=$(memtotal_kb)
+e=$(write_errno $ST online_movable)
+obs "$1:online_movable" "$e"
+expect_eq "online_movable" OK "$e"
 before=$(snapshot $DAX)
+obs_snapshot "$1:before" $DAX "$base_kb"
 
 case $1 in
 rollback | multirange)
@@ -46,13 +56,24 @@ rollback | multirange)
 	check "hold a reserved page in $range" hold $range reserved
 	dmesg -c >/dev/null
 	e=$(write_errno $ST unplugged)
+	obs "$1:unplugged_held" "$e"
 	expect_eq "unplug fails with the mm core's EBUSY" EBUSY "$e"
+	obs_snapshot "$1:after_failed_unplug" $DAX "$base_kb"
 	expect_eq "state, every block's state and zone, MemTotal: exactly as before" "$before" "$(snapshot $DAX)"
-	[ "$1" = multirange ] && expect_eq "first range back online in ZONE_MOVABLE, both ranges present" \
-		"2 4 online/Movable" "$(kmem_ram_count) $(block_summary $DAX)"
+	if [ "$1" = multirange ]; then
+		got="$(kmem_ram_count) $(block_summary $DAX)"
+		obs "$1:ranges_after_failed_unplug" "$got"
+		expect_eq "first range back online in ZONE_MOVABLE, both ranges present" "2 4 online/Movable" "$got"
+	fi
+	obs "$1:failure_logged" "$(dmesg | grep -c "kmem $DAX: hotremove failed, device left online: -16")"
 	check "failure logged" dmesg_has "kmem $DAX: hotremove failed, device left online: -16"
-	expect_eq "the held page still reads the same data" intact "$(release | sed -nE 's/.*data=([a-zA-Z]+).*/\1/p')"
-	expect_eq "after release, unplug succeeds" OK "$(write_errno $ST unplugged)"
+	got=$(held_data)
+	obs "$1:held_data" "$got"
+	expect_eq "the held page still reads the same data" intact "$got"
+	e=$(write_errno $ST unplugged)
+	obs "$1:unplugged_released" "$e"
+	expect_eq "after release, unplug succeeds" OK "$e"
+	obs_snapshot "$1:end" $DAX "$base_kb"
 	expect_eq "nothing left" "0 0 blocks" "$(kmem_ram_count) $(block_summary $DAX)"
 	;;
 signal | release)
@@ -74,17 +95,25 @@ signal | release)
 		diag "SIGKILL to exit: $ms ms"
 		echo "SIGNAL-ABORT-MS $ms"
 		check "the writer ended within 5 s of SIGKILL ($ms ms)" [ "$ms" -lt 5000 ]
+		obs_snapshot "$1:after_sigkill" $DAX "$base_kb"
 		expect_eq "full rollback: state, blocks, zones, MemTotal as before" "$before" "$(snapshot $DAX)"
-		expect_eq "held page intact" intact "$(release | sed -nE 's/.*data=([a-zA-Z]+).*/\1/p')"
-		expect_eq "unplug succeeds afterwards" OK "$(write_errno $ST unplugged)"
+		got=$(held_data)
+		obs "$1:held_data" "$got"
+		expect_eq "held page intact" intact "$got"
+		e=$(write_errno $ST unplugged)
+		obs "$1:unplugged_released" "$e"
+		expect_eq "unplug succeeds afterwards" OK "$e"
+		obs_snapshot "$1:end" $DAX "$base_kb"
 	else
 		release >/dev/null
 		wait $w
 		rc=$?
 		ms=$((($(now_us) - t0) / 1000))
 		diag "unplug completed $ms ms after it started"
+		obs "$1:unplug_exit" "$rc $(cat /tmp/err)"
 		expect_eq "unplug completed once the hold was released" 0 "$rc"
 		wait
+		obs_snapshot "$1:end" $DAX "$base_kb"
 		expect_eq "state unplugged, nothing left" "unplugged 0 blocks" "$(cat $ST) $(block_summary $DAX)"
 	fi
 	;;

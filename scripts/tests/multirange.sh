@@ -57,6 +57,9 @@ expect_eq "online_kernel" OK "$(write_errno $ST online_kernel)"
 up_kb=$(memtotal_kb)
 e=$(write_errno $ST unplugged)
 diag "unplug from online_kernel: $e"
+# Which of the two it was is compared with the C driver (a split fails the differential).
+obs unplug_from_online_kernel "$e"
+obs after_unplug_from_online_kernel "$(kmem_ram_count) $(dev_reserved $DAX) $(cat $ST) $(block_summary $DAX)"
 check "unplug from online_kernel: OK, or EBUSY ($e)" contains "$e" '^(OK|EBUSY)$'
 if [ "$e" = OK ]; then
 	expect_eq "both ranges removed" "0 0 0 blocks" "$(kmem_ram_count) $(dev_reserved $DAX) $(block_summary $DAX)"

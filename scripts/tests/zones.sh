@@ -30,6 +30,10 @@ check "$TYPE: MemTotal grew" [ "$up_kb" -gt "$base_kb" ]
 # way it is all-or-nothing and the state stays truthful.
 e=$(write_errno $ST unplugged)
 diag "unplug from $TYPE: $e"
+# Which of the two it was is compared with the C driver: a split (one driver OK, the other
+# EBUSY) fails the differential.
+obs "unplug_from_$TYPE" "$e"
+obs "after_unplug_from_$TYPE" "$(cat $ST) $(block_summary $DAX) memtotal_change=$(($(memtotal_kb) - up_kb))"
 failure_logged() { dmesg_has "hotremove failed, device left online: -16"; }
 no_failure_logged() { ! failure_logged; }
 check "unplug from $TYPE: OK, or EBUSY ($e)" contains "$e" '^(OK|EBUSY)$'
