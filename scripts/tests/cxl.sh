@@ -223,7 +223,8 @@ scen_tiers() {
 	t0=$(tier_of 0) t1=$(tier_of $NODE)
 	diag "tiers: node 0 in $t0, node $NODE in $t1"
 	obs "$SCEN:tiers" "node0=$t0 node$NODE=$t1"
-	check "node $NODE in a tier of its own" [ "$t1" != none ] && [ "$t1" != "$t0" ]
+	own_tier() { [ "$t1" != none ] && [ "$t1" != "$t0" ]; }
+	check "node $NODE in a tier of its own" own_tier
 	check "the CXL node's tier is below DRAM's (${t1#memory_tier} > ${t0#memory_tier})" [ "${t1#memory_tier}" -gt "${t0#memory_tier}" ]
 	expect_eq "demotion_enabled on" OK "$(write_errno /sys/kernel/mm/numa/demotion_enabled 1)"
 	mkdir -p /mnt/cxl
@@ -253,7 +254,8 @@ scen_tiers() {
 	check "proactive reclaim of 32 MiB on node 0: OK or EAGAIN ($e$([ $e = OK ] || echo ": $(cat /tmp/reclaim.err)"))" \
 		contains "$e" '^(OK|EAGAIN)$'
 	diag "pgdemote_proactive $d0 -> $d1, node $NODE Shmem $n kB"
-	check "pages demoted to node $NODE ($((d1 - d0)) pages; Shmem there $n kB)" [ $((d1 - d0)) -gt 0 ] && [ "$n" -gt 0 ]
+	demoted() { [ $((d1 - d0)) -gt 0 ] && [ "$n" -gt 0 ]; }
+	check "pages demoted to node $NODE ($((d1 - d0)) pages; Shmem there $n kB)" demoted
 	obs "$SCEN:demoted" "$([ "$n" -gt 0 ] && echo yes)"
 	expect_eq "$DAX: unplugged -> OK (with the demoted pages on it)" OK "$u$(cat /tmp/unplug.err)"
 	obs "$SCEN:$DAX:unplugged" "$u $(cat $DAX_BASE/$DAX/state) $(block_summary $DAX)"
