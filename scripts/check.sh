@@ -413,43 +413,50 @@ differential() {
 		diff <(echo "$want") "$got" | sed 's/^/    /' | head -n 20
 	fi
 }
-# kunit: load kmem.ko with KUnit enabled (its inline suites run at load) and parse the KTAP
-# with the tree's kunit.py.
+# kunit [intree]: load kmem.ko with KUnit enabled (its inline suites run at load) and parse the
+# KTAP with the tree's kunit.py. With "intree": the in-tree =m build of the series (its kmem.ko,
+# whose suites are the driver's: the abstractions' are in the kernel crate there).
 kunit() {
-	if [ -n "${KMEM_CHECK_ONLY:-}" ] && ! [[ kunit =~ $KMEM_CHECK_ONLY ]]; then
-		skipped "kunit (not selected by KMEM_CHECK_ONLY)"
+	local name=kunit${1:+-$1}
+	if [ -n "${KMEM_CHECK_ONLY:-}" ] && ! [[ $name =~ $KMEM_CHECK_ONLY ]]; then
+		skipped "$name (not selected by KMEM_CHECK_ONLY)"
 		return 0
 	fi
-	# The plan: one case per #[test] in the KUnit crate.
+	# The plan: one case per #[test] of the suites in kmem.ko.
 	local want
-	want=$(cat $(find "$repo/src" -name '*.rs' ! -name bindings_generated.rs) | grep -cE '^[[:space:]]*#\[test\]')
-	local out=$LOGDIR/kunit.txt ktap=$LOGDIR/kunit.ktap res
-	local dbg=()
-	[ -n "${KMEM_DEBUG:-}" ] && dbg=(--debug)
-	if ! "$here/vm-run" --kmem=none "${dbg[@]}" --append="kunit.enable=1 kunit.autorun=1" \
-		"$here/tests/kunit.sh" >"$out" 2>&1; then
-		fail "kunit: guest run failed ($out)"
+	if [ "${1:-}" = intree ]; then
+		want=$("$here/series-kunit.sh" --expected | awk '$1 ~ /^dax_kmem_rust/ {n += $2} END {print n + 0}')
+	else
+		want=$(cat $(find "$repo/src" -name '*.rs' ! -name bindings_generated.rs) | grep -cE '^[[:space:]]*#\[test\]')
+	fi
+	local out=$LOGDIR/$name.txt ktap=$LOGDIR/$name.ktap res
+	local opts=(--kmem=none) args=()
+	[ -n "${KMEM_DEBUG:-}" ] && opts+=(--debug)
+	[ "${1:-}" = intree ] && opts=(--kmem=c --no-load) args=(modprobe)
+	if ! "$here/vm-run" "${opts[@]}" --append="kunit.enable=1 kunit.autorun=1" \
+		"$here/tests/kunit.sh" "${args[@]}" >"$out" 2>&1; then
+		fail "$name: guest run failed ($out)"
 		return
 	fi
 	sed -n '/^KMEM-RS-KTAP-BEGIN/,/^KMEM-RS-KTAP-END/p' "$out" | sed '1d;$d' >"$ktap"
 	res=$(python3 "$KSRC/tools/testing/kunit/kunit.py" parse <"$ktap" 2>&1)
 	local rc=$?
-	echo "$res" >"$LOGDIR/kunit.parsed"
+	echo "$res" >"$LOGDIR/$name.parsed"
 	local line p f
 	line=$(echo "$res" | grep -E 'Testing complete\. Ran [0-9]+ tests' | tail -n1)
 	p=$(echo "$line" | sed -nE 's/.*passed: ([0-9]+).*/\1/p')
 	f=$(echo "$line" | sed -nE 's/.*failed: ([0-9]+).*/\1/p')
 	p=${p:-0} f=${f:-0}
-	echo "$res" | grep -E '\[FAILED\]|\[CRASHED\]' | sed 's/^/    [kunit] /'
+	echo "$res" | grep -E '\[FAILED\]|\[CRASHED\]' | sed "s/^/    [$name] /"
 	PASS=$((PASS + p)) FAIL=$((FAIL + f))
 	local ran
 	ran=$(echo "$line" | sed -nE 's/.*Ran ([0-9]+) tests.*/\1/p')
 	if [ "${ran:-0}" != "$want" ]; then
-		fail "kunit: ran ${ran:-0} test cases, the crate has $want (#[test])"
+		fail "$name: ran ${ran:-0} test cases, kmem.ko has $want (#[test])"
 	elif [ "$rc" = 0 ] && [ "$p" = "$want" ]; then
-		pass "kunit: $p test cases passed (kunit.py parse)"
+		pass "$name: $p test cases passed (kunit.py parse)"
 	else
-		fail "kunit: kunit.py parse exit $rc: $line"
+		fail "$name: kunit.py parse exit $rc: $line"
 	fi
 }
 
@@ -675,6 +682,9 @@ elif [ "$INTREE_OK" = 1 ]; then
 	KMEM_KBUILD=$CACHE/intree/build-m run intree-which c -- "$T/which-kmem.sh"
 	KMEM_KBUILD=$CACHE/intree/build-m run intree-parity c $OFF -- "$T/parity.sh"
 	intree_differential
+	# The driver's KUnit suites in the in-tree kmem.ko (=m): among them, that the kernel knows
+	# its parameters as this module's (kp->mod is THIS_MODULE, taken at the driver's call site).
+	KMEM_KBUILD=$CACHE/intree/build-m kunit intree
 else
 	fail "in-tree guest runs: the series did not build"
 fi
