@@ -429,14 +429,15 @@ impl dax::Driver for KmemDriver {
         }
         let stranded = inner.remove_all(&this.shared().layout);
         if stranded && dying {
-            let (host, up) = ddev.region_host();
-            let under = up.map_or(c"-", |p| p.name());
+            let (host, under) = ddev.region_host().map_or((c"-", c"-"), |(host, up)| {
+                (host.name(), up.map_or(c"-", |p| p.name()))
+            });
             dev_crit!(
                 this.shared().layout.dev,
                 "deleted by its provider ({}, under {}) with memory online: that memory stays \
                  in use with no device behind it; unplug through `state` before removing \
                  the provider\n",
-                host.name(),
+                host,
                 under
             );
         }

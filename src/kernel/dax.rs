@@ -223,19 +223,23 @@ impl Device<device::Core<'_>> {
 
     /// The device that hosts the device's dax region, its parent (`hmem.0`; for CXL the
     /// `dax_regionN` under the CXL `regionN`), and that host's own parent, if any.
-    pub(crate) fn region_host(&self) -> (&device::Device, Option<&device::Device>) {
+    pub(crate) fn region_host(&self) -> Option<(&device::Device, Option<&device::Device>)> {
         // SAFETY: By the type invariant `as_raw()` is a valid `dev_dax`; the dax bus creates
-        // every device with its region's host device as parent, which is set at creation.
+        // every device with its region's host device as parent, set at creation (NULL only
+        // for a device the bus did not make, which `is_being_deleted()` allows for too).
         let host = unsafe { (*self.as_raw()).dev.parent };
+        if host.is_null() {
+            return None;
+        }
         // SAFETY: `host` is a valid device (above); its `parent` is set at creation.
         let up = unsafe { (*host).parent };
         // SAFETY: A device holds a reference on its parent, so `host` and a non-NULL `up` are
         // valid devices that outlive `self`.
         unsafe {
-            (
+            Some((
                 device::Device::from_raw(host),
                 (!up.is_null()).then(|| device::Device::from_raw(up)),
-            )
+            ))
         }
     }
 
