@@ -70,6 +70,10 @@ def main():
                 paths.append('crate::' + code[m.start():].split('(')[0].split('<')[0].split(' ')[0].rstrip(':'))
         for p in paths:
             segs = tuple(s for s in p.split('::')[1:] if s and s not in ('self', '*'))
+            # `crate::LocalModule` is the module! macro's alias of the module type: the crate's
+            # identity (its `THIS_MODULE`), which every file may name, not an item of kmem.rs.
+            if segs[:1] == ('LocalModule',):
+                continue
             best = None
             for k in range(len(segs), -1, -1):
                 if segs[:k] in files:

@@ -39,22 +39,6 @@ use kernel::{
     },
 };
 
-/// The debugfs root and the list of leaked ranges (the module's, see [`crate::globals`]).
-pub(crate) struct RootInner {
-    dir: Option<Dir>,
-    leaked: KVec<CString>,
-}
-
-impl RootInner {
-    /// No directory, nothing leaked.
-    pub(crate) const fn new() -> Self {
-        Self {
-            dir: None,
-            leaked: KVec::new(),
-        }
-    }
-}
-
 /// `/sys/kernel/debug/kmem/`, owned by the module: dropping it removes the directory.
 pub(crate) struct Root {
     _leaked: Pin<KBox<File<()>>>,

@@ -5,23 +5,56 @@
 //! module init, in this order, before the driver is registered ([`init`]); every use goes
 //! through an accessor that hands them out only once that initialisation has completed.
 
-// series(+debugfs)
-use crate::debugfs::RootInner;
-// series(end)
 use crate::kernel_ext::mm::memory_tiers::MemoryTypeList;
 // series(+guard)
-use crate::owners::OwnerTree;
+use crate::kernel_ext::mm::memory_notifier::MemoryCallback;
 // series(end)
 use kernel::{
+    debugfs::Dir,
     prelude::*,
+    rbtree::RBTree,
+    str::CString,
     sync::{
         atomic::{
             AtomicFlag,
             Full, //
         },
-        SetOnce,
+        Arc,
+        SetOnce, //
     },
 };
+
+// series(+guard)
+/// An owner of a range of memory blocks in the table of [`crate::owners`]: the range's start
+/// (the tree's key is its end) and its callback.
+pub(crate) struct Owner {
+    pub(crate) start: u64,
+    pub(crate) callback: Arc<dyn MemoryCallback>,
+}
+
+/// The ranges registered by `owners::BlockRange::register`, keyed by their last byte, so that
+/// the first entry at or after an address is the only one that can contain it. `None` until the
+/// first registration (a tree cannot be built in a `static` initialiser).
+pub(crate) type OwnerTree = Option<RBTree<u64, Owner>>;
+// series(end)
+
+// series(+debugfs)
+/// The debugfs root and the list of leaked ranges (see [`crate::debugfs`]).
+pub(crate) struct RootInner {
+    pub(crate) dir: Option<Dir>,
+    pub(crate) leaked: KVec<CString>,
+}
+
+impl RootInner {
+    /// No directory, nothing leaked.
+    const fn new() -> Self {
+        Self {
+            dir: None,
+            leaked: KVec::new(),
+        }
+    }
+}
+// series(end)
 
 kernel::sync::global_lock! {
     // SAFETY: Initialised by `init()` before `READY` is populated; only `with_memory_types()`

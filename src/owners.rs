@@ -13,7 +13,10 @@
 #![deny(unsafe_code)]
 
 use crate::{
-    globals,
+    globals::{
+        self,
+        Owner, //
+    },
     kernel_ext::mm::{
         memory_hotplug::Range,
         memory_notifier::{
@@ -39,18 +42,6 @@ use kernel::{
         Arc,
     },
 };
-
-/// An owner of a range of memory blocks: the range's start (the tree's key is its end) and its
-/// callback.
-pub(crate) struct Owner {
-    start: u64,
-    callback: Arc<dyn MemoryCallback>,
-}
-
-/// The ranges registered by [`BlockRange::register`], keyed by their last byte, so that the
-/// first entry at or after an address is the only one that can contain it. `None` until the
-/// first registration (a tree cannot be built in a `static` initialiser).
-pub(crate) type OwnerTree = Option<RBTree<u64, Owner>>;
 
 /// The span of the registered ranges: the lowest start and the highest end (`SPAN_START >
 /// SPAN_END` when there is none). Written under the table's lock, before an insertion and after
