@@ -247,7 +247,22 @@ export_restricted() {
 # about 5 min cold, seconds warm), every suite of the sources with all its cases.
 gate "in tree: kunit.py run of the series' KUnit suites (series-kunit.sh --check)" \
 	"$here/series-kunit.sh" --check
+# In tree the parameters belong to the driver module (kp->mod = THIS_MODULE, as C's
+# __module_param_call() sets it): every kernel_param of the in-tree kmem.ko's __param section
+# (40 bytes each) has a relocation to __this_module at its `mod` field (offset 8).
+param_modules() {
+	local ko=$CACHE/intree/build-m/drivers/dax/kmem-rs/kmem.ko size n m=0 off sym
+	[ -f "$ko" ] || { echo "missing $ko"; return 1; }
+	size=$(readelf -SW "$ko" | awk '$2 == "__param" {print $6}')
+	n=$((16#${size:-0} / 40))
+	while read -r off sym; do
+		[ "$sym" = __this_module ] && [ $((16#$off % 40)) = 8 ] && m=$((m + 1))
+	done < <(readelf -rW "$ko" | awk '/^Relocation section/ {s = $3} s == "'"'"'.rela__param'"'"'" && NF >= 5 {print $1, $5}')
+	echo "__param: $n parameters, $m with mod = __this_module"
+	[ "$n" -ge 3 ] && [ "$m" = "$n" ]
+}
 if [ "$INTREE_OK" = 1 ]; then
+	gate "in tree: every parameter of kmem.ko has mod = THIS_MODULE" param_modules
 	gate "in tree: only kmem.ko calls __add_memory_driver_managed() (no kernel-crate wrapper exported)" \
 		export_restricted
 fi
