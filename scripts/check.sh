@@ -641,9 +641,12 @@ cxl_rust=(
 # known-bug-kmem-mapping; the Rust run has no such allowance); the Rust driver onlines only its
 # probe-time range and logs the change.  The series' bus refuses the write (intree-mapping).
 cxl_mapping() {
-	if [ -n "${KMEM_NO_DEBUG:-}" ]; then
-		skipped "cxl-mapping [rust] (KMEM_NO_DEBUG)"
-		skipped "cxl-mapping [c] (KMEM_NO_DEBUG)"
+	local why=""
+	[ -n "${KMEM_NO_DEBUG:-}" ] && why="KMEM_NO_DEBUG"
+	[ -n "${KMEM_CHECK_ONLY:-}" ] && ! [[ cxl-mapping =~ $KMEM_CHECK_ONLY ]] && why="not selected by KMEM_CHECK_ONLY"
+	if [ -n "$why" ]; then
+		skipped "cxl-mapping [rust] ($why)"
+		skipped "cxl-mapping [c] ($why)"
 		return 0
 	fi
 	make -s modules-debug >"$LOGDIR/build-debug-mapping.log" 2>&1 ||
