@@ -129,6 +129,10 @@ def split_use_trees(text):
         return 'use crate::' + ('{' + render(keep) + '}' if len(keep) > 1 else render(keep)) + ';\n'
 
     text = re.sub(r'^use crate::\{(.*?)\};\n', fix, text, flags=re.S | re.M)
+    # An indented (test module's) `use crate::kernel_ext::X;` names the kernel crate's X.
+    text = re.sub(r'^([ \t]+)use crate::(kernel_ext::[^;{]*);\n',
+                  lambda m: ''.join(m.group(1) + 'use kernel::' + k + ';\n'
+                                    for k in kernel_items(m.group(2))), text, flags=re.M)
     text = re.sub(r'^use (?:crate::)?(kernel_ext::[^;]*);\n',
                   lambda m: (moved.extend(kernel_items(m.group(1))), '')[1], text, flags=re.M | re.S)
     if moved:

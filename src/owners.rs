@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The module's table of memory-block owners: the callback of its one [`MemoryNotifier`].
+//! The module's table of memory-block owners: the callback of its one memory notifier.
 //!
 //! Every bound device registers its usable ranges ([`BlockRange`]) with its guard as their
 //! owner; a memory-block transition is handed to the owner of its block only, found in a tree,
 //! so the module adds one notifier to the chain and one lookup to each transition, whatever the
 //! number of devices. The table is the module's own (a lock in [`crate::globals`]), not the
 //! memory notifier abstraction's.
-//!
-//! [`MemoryNotifier`]: crate::kernel_ext::mm::memory_notifier::MemoryNotifier
 
 #![deny(unsafe_code)]
 
