@@ -190,7 +190,9 @@ impl KernelParam {
 
 /// The `mod` of the parameter `name` of `module` as the kernel registered it (the module's
 /// `kp` array, which the loader sorts out of its `__param` section); `None` if `module` has no
-/// such parameter, or is the kernel itself (built in: `THIS_MODULE` is NULL).
+/// such parameter, or is the kernel itself (built in: `THIS_MODULE` is NULL). For the KUnit
+/// checks that a module's parameters are its own (only built with them).
+#[cfg(CONFIG_KUNIT)]
 pub(crate) fn registered_module(
     module: &ThisModule,
     name: &CStr,
