@@ -244,3 +244,52 @@ pause() {
 }
 # now_us: microseconds since the epoch (bash's clock; busybox date has no %N).
 now_us() { echo "${EPOCHREALTIME/./}"; }
+
+# --- CXL: the sysfs region ABI (vm-run --cxl guests) ---------------------------------------------
+CXL_BASE=/sys/bus/cxl/devices
+# endpoint_decoder MEMDEV: the first decoder of the memdev's endpoint port.
+endpoint_decoder() {
+	local up e
+	up=$(basename "$(readlink -f $CXL_BASE/$1)")
+	for e in $CXL_BASE/endpoint*; do
+		[ "$(basename "$(readlink -f "$e/uport")")" = "$up" ] || continue
+		basename "$(ls -d $e/decoder*.0)"
+		return 0
+	done
+	return 1
+}
+# memdevs_of ROOT: the memdevs below root decoder ROOT's window, as cxl lists them, in order.
+memdevs_of() { cxl list -M -d "$1" 2>/dev/null | sed -nE 's/.*"memdev":"(mem[0-9]+)".*/\1/p' | sort -V; }
+# endpoint_decoders: endpoint_decoder of every memdev, in memdev order.
+endpoint_decoders() {
+	local m
+	for m in $(ls -d $CXL_BASE/mem* | xargs -n1 basename | sort -V); do endpoint_decoder "$m" || return 1; done
+}
+# region_create WAYS PER_DEV_BYTES [ROOT [ENDPOINT_DECODER...]]: a committed RAM region in the
+# window of root decoder ROOT (decoder0.0) over the given endpoint decoders (the first WAYS
+# memdevs'); sets REGION (regionN) and DAX (the dax device it makes) once that device is bound.
+region_create() {
+	local ways=$1 per=$2 root=${3:-decoder0.0} d k=0 i eps
+	shift $(($# < 3 ? $# : 3))
+	eps=${*:-$(for m in $(memdevs_of "$root" | head -n "$ways"); do endpoint_decoder "$m"; done)}
+	REGION=$(cat $CXL_BASE/$root/create_ram_region) || return 1
+	echo "$REGION" >$CXL_BASE/$root/create_ram_region || return 1
+	echo 4096 >$CXL_BASE/$REGION/interleave_granularity || return 1
+	echo "$ways" >$CXL_BASE/$REGION/interleave_ways || return 1
+	echo $((ways * per)) >$CXL_BASE/$REGION/size || return 1
+	for d in $eps; do
+		echo ram >$CXL_BASE/$d/mode || return 1
+		echo "$per" >$CXL_BASE/$d/dpa_size || return 1
+		echo "$d" >$CXL_BASE/$REGION/target$k || return 1
+		k=$((k + 1))
+	done
+	echo 1 >$CXL_BASE/$REGION/commit || return 1
+	echo "$REGION" >/sys/bus/cxl/drivers/cxl_region/bind || return 1
+	# dax_cxl makes the dax region and its device asynchronously.
+	for ((i = 0; i < 200; i++)); do
+		DAX=$(basename "$(ls -d $CXL_BASE/$REGION/dax_region*/dax*.* 2>/dev/null | head -n1)" 2>/dev/null)
+		[ -n "$DAX" ] && [ -e $DAX_BASE/$DAX/driver ] && return 0
+		sleep 0.05
+	done
+	return 1
+}

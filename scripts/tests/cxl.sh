@@ -24,53 +24,7 @@ C=/sys/bus/cxl/devices
 NODES=/sys/devices/system/node
 MIB=$((1 << 20))
 
-# --- the sysfs region ABI ---------------------------------------------------------------------
-# endpoint_decoder MEMDEV: the first decoder of the memdev's endpoint port.
-endpoint_decoder() {
-	local up e
-	up=$(basename "$(readlink -f $C/$1)")
-	for e in $C/endpoint*; do
-		[ "$(basename "$(readlink -f "$e/uport")")" = "$up" ] || continue
-		basename "$(ls -d $e/decoder*.0)"
-		return 0
-	done
-	return 1
-}
-# memdevs_of ROOT: the memdevs below root decoder ROOT's window, as cxl lists them, in order.
-memdevs_of() { cxl list -M -d "$1" 2>/dev/null | sed -nE 's/.*"memdev":"(mem[0-9]+)".*/\1/p' | sort -V; }
-# endpoint_decoders: endpoint_decoder of every memdev, in memdev order.
-endpoint_decoders() {
-	local m
-	for m in $(ls -d $C/mem* | xargs -n1 basename | sort -V); do endpoint_decoder "$m" || return 1; done
-}
-# region_create WAYS PER_DEV_BYTES [ROOT [ENDPOINT_DECODER...]]: a committed RAM region in the
-# window of root decoder ROOT (decoder0.0) over the given endpoint decoders (the first WAYS
-# memdevs'); sets REGION (regionN) and DAX (the dax device it makes) once that device is bound.
-region_create() {
-	local ways=$1 per=$2 root=${3:-decoder0.0} d k=0 i eps
-	shift $(($# < 3 ? $# : 3))
-	eps=${*:-$(for m in $(memdevs_of "$root" | head -n "$ways"); do endpoint_decoder "$m"; done)}
-	REGION=$(cat $C/$root/create_ram_region) || return 1
-	echo "$REGION" >$C/$root/create_ram_region || return 1
-	echo 4096 >$C/$REGION/interleave_granularity || return 1
-	echo "$ways" >$C/$REGION/interleave_ways || return 1
-	echo $((ways * per)) >$C/$REGION/size || return 1
-	for d in $eps; do
-		echo ram >$C/$d/mode || return 1
-		echo "$per" >$C/$d/dpa_size || return 1
-		echo "$d" >$C/$REGION/target$k || return 1
-		k=$((k + 1))
-	done
-	echo 1 >$C/$REGION/commit || return 1
-	echo "$REGION" >/sys/bus/cxl/drivers/cxl_region/bind || return 1
-	# dax_cxl makes the dax region and its device asynchronously.
-	for ((i = 0; i < 200; i++)); do
-		DAX=$(basename "$(ls -d $C/$REGION/dax_region*/dax*.* 2>/dev/null | head -n1)" 2>/dev/null)
-		[ -n "$DAX" ] && [ -e $DAX_BASE/$DAX/driver ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
+# --- the sysfs region ABI (endpoint_decoder, memdevs_of, region_create: guest lib.sh) -------
 # region_delete [REGION]: decommit the region (its dax device goes away), delete it from its
 # root decoder, free its endpoint decoders' DPA.
 region_delete() {

@@ -23,24 +23,8 @@ DRV=/sys/bus/dax/drivers/kmem
 MIB=$((1 << 20))
 
 # region_1way: a committed 1-way RAM region over mem0's whole volatile capacity in decoder0.0's
-# window; sets REGION and DAX once the dax device is bound (dax_cxl makes it asynchronously).
-region_1way() {
-	local e ep size i
-	size=$(($(cat $C/mem0/ram/size)))
-	for e in $C/endpoint*; do ep=$(basename "$(ls -d "$e"/decoder*.0)"); done
-	REGION=$(cat $C/decoder0.0/create_ram_region) || return 1
-	echo "$REGION" >$C/decoder0.0/create_ram_region || return 1
-	echo 4096 >$C/$REGION/interleave_granularity && echo 1 >$C/$REGION/interleave_ways &&
-		echo "$size" >$C/$REGION/size || return 1
-	echo ram >$C/$ep/mode && echo "$size" >$C/$ep/dpa_size && echo "$ep" >$C/$REGION/target0 || return 1
-	echo 1 >$C/$REGION/commit && echo "$REGION" >/sys/bus/cxl/drivers/cxl_region/bind || return 1
-	for ((i = 0; i < 200; i++)); do
-		DAX=$(basename "$(ls -d $C/$REGION/dax_region*/dax*.* 2>/dev/null | head -n1)" 2>/dev/null)
-		[ -n "$DAX" ] && [ -e $DAX_BASE/$DAX/driver ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
+# window; sets REGION and DAX once the dax device is bound (lib.sh's region_create).
+region_1way() { region_create 1 $(($(cat $C/mem0/ram/size))) decoder0.0 "$(endpoint_decoder mem0)"; }
 mappings() { ls -d $DAX_BASE/$DAX/mapping[0-9]* 2>/dev/null | wc -l; }
 # reserved_at ADDR: the /proc/iomem entries named after the device (kmem's reservations) that
 # start at ADDR.
