@@ -15,6 +15,10 @@
 #   KMEM_NO_DISTRO=1        skip the Debian stock kernel's gates and runs (counted as skipped)
 #   KMEM_CXL=full           (make check-cxl) only the CXL guest runs, all of them; make check runs
 #                           a subset
+#   KMEM_NO_ORACLE_CACHE=1  boot every C reference run (by default a C run whose inputs are those
+#                           of an earlier passed run is replayed from $CACHE/oracle: vm-run)
+#
+# The time each section took is printed at the end ("# time: ...").
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -26,6 +30,13 @@ LOGDIR=$repo/build/check
 rm -rf "$LOGDIR"
 mkdir -p "$LOGDIR"
 export KMEM_LOG_DIR=$repo/build/logs
+# The C reference driver's passed runs, replayed while nothing they depend on changed (vm-run);
+# KMEM_NO_ORACLE_CACHE=1 runs every one of them.
+# Only the runs of the C reference driver in a pair with the Rust one (run_pair, run_two) are
+# cached: the in-tree runs (kmem is the Rust driver there) and the Rust-only runs always boot.
+ORACLE_DIR=$CACHE/oracle ORACLE=""
+[ -n "${KMEM_NO_ORACLE_CACHE:-}" ] && ORACLE_DIR=""
+unset KMEM_ORACLE_CACHE
 
 pass() { PASS=$((PASS + 1)); echo "PASS: $*"; }
 fail() { FAIL=$((FAIL + 1)); echo "FAIL: $*"; }
@@ -45,8 +56,28 @@ gate() {
 		return 1
 	fi
 }
+# section NAME: the time since the previous mark is the previous section's; finish prints them.
+SECTIONS=() SECTION="" SECTION_T0=$(date +%s)
+JOBS=() ACTIONS=() # the queued guest runs and what reads them (flush, below)
+section() {
+	local now
+	flush
+	now=$(date +%s)
+	[ -n "$SECTION" ] && SECTIONS+=("$(printf '%5d s  %s' $((now - SECTION_T0)) "$SECTION")")
+	SECTION=$1 SECTION_T0=$now
+}
 finish() {
+	section ""
 	echo
+	local l
+	for l in "${SECTIONS[@]}"; do echo "# time: $l"; done
+	local nc=0 nr=0 o
+	for o in "$LOGDIR"/*.oracle; do
+		[ -f "$o" ] || continue
+		nc=$((nc + 1))
+		grep -q '^# vm-run: .* replayed from the oracle cache' "${o%.oracle}.txt" && nr=$((nr + 1))
+	done
+	echo "# oracle: $nr of $nc C reference runs replayed from the cache${ORACLE_DIR:+ ($ORACLE_DIR)}"
 	echo "logs: $LOGDIR"
 	echo "$PASS passed, $FAIL failed, $SKIP skipped"
 	[ "$FAIL" = 0 ]
@@ -54,6 +85,7 @@ finish() {
 }
 
 t0=$(date +%s)
+section "setup, kernel and modules"
 # --- toolchain, kernel, modules ---------------------------------------------------------
 "$here/setup.sh" || { fail "toolchain setup"; finish; }
 DISTRO_ONLY=""
@@ -63,7 +95,9 @@ if [ -n "$DISTRO_ONLY" ]; then
 elif ! "$here/kernel.sh"; then
 	fail "kernel build"
 	finish
-elif make -s modules >"$LOGDIR/build.log" 2>&1; then
+elif touch src/kmem.rs src/glue.c && make modules >"$LOGDIR/build.log" 2>&1; then
+	# (The sources touched: the build compiles kmem.ko's crate and C glue, W=1, and its log is
+	# the no-warnings gate's.)
 	pass "build kmem.ko (with its inline KUnit suites) and kmem_holdpage.ko"
 else
 	fail "build (log: $LOGDIR/build.log)"
@@ -93,9 +127,13 @@ build_clean() {
 		return 1
 	fi
 }
+# The first build above compiled kmem.ko's sources (W=1); its log has no warning or error.
 no_warnings() {
-	touch src/kmem.rs src/glue.c
-	build_clean modules
+	cat "$LOGDIR/build.log"
+	if grep -E 'warning|error' "$LOGDIR/build.log"; then
+		echo "make modules: the warning or error lines above"
+		return 1
+	fi
 }
 clippy_clean() {
 	touch src/kmem.rs
@@ -136,6 +174,7 @@ safety_comments() {
 		/unsafe \{/ && $0 !~ /SAFETY:/ && !(safety && since <= 3) { print FILENAME ":" FNR ": " $0; bad = 1 }
 		END { exit bad }' $(find src -name '*.rs' ! -name bindings_generated.rs | sort)
 }
+section "quality gates (build, series, in-tree builds)"
 gate "compiler warnings: none" no_warnings
 gate "rustfmt --check (kernel .rustfmt.toml)" make -s rustfmtcheck
 gate "make CLIPPY=1: no warnings" clippy_clean
@@ -318,55 +357,93 @@ LINES
 	return $bad
 }
 gate "vm-run's splat matcher: every report kind, no false alarm" splat_matcher
+# The KTAP parser that counts every guest run's results (scripts/ktap.py), on its own cases.
+gate "scripts/ktap.py: its unit tests ($(grep -c '    def test_' "$here/test_ktap.py") cases)" \
+	python3 "$here/test_ktap.py"
 
 # --- guest runs ------------------------------------------------------------------------------
-# run NAME MODE [vm-run options] -- SCRIPT [ARGS]: count the KTAP-like lines of one
-# guest run, plus one test for a clean exit and kernel log.
+# The guest runs of a section are queued and then run two at a time, each guest on one TCG
+# thread (vm-run --tcg-single): two such guests share the machine's two cores, and two runs
+# take about 60 % of the time of two multi-threaded guests one after the other. A run that
+# needs both vCPUs on threads of their own (real concurrency: the race and stress runs) runs
+# alone. The results (account), the differentials and anything else that reads a run are
+# queued too, and done in order once every run of the section has finished (flush: at the
+# next section mark). A C reference run the oracle cache replays takes a second.
+# job pool|solo NAME MODE [vm-run options] -- SCRIPT [ARGS]: queue one guest run, with the
+# environment it depends on (ORACLE, KMEM_KBUILD, KMEM_VM_TIMEOUT) as it is now.
+job() {
+	local kind=$1
+	shift
+	JOBS+=("$kind $(printf 'ORACLE=%q KMEM_KBUILD=%q KMEM_VM_TIMEOUT=%q ' "${ORACLE:-}" \
+		"${KMEM_KBUILD:-}" "${KMEM_VM_TIMEOUT:-}") vmrun $(printf '%q ' "$@")")
+}
+# later COMMAND [ARGS]: run COMMAND when the section's runs have finished.
+later() { ACTIONS+=("$(printf '%q ' "$@")"); }
+flush() {
+	local j kind cmd running=0
+	for j in "${JOBS[@]}"; do
+		kind=${j%% *} cmd=${j#* }
+		if [ "$kind" = solo ]; then
+			wait
+			running=0
+			eval "$cmd"
+			continue
+		fi
+		if [ "$running" -ge 2 ]; then
+			wait -n
+			running=$((running - 1))
+		fi
+		eval "TCG_SINGLE=1 $cmd" &
+		running=$((running + 1))
+	done
+	wait
+	for j in "${ACTIONS[@]}"; do eval "$j"; done
+	JOBS=() ACTIONS=()
+}
+selected() {
+	[ -z "${KMEM_CHECK_ONLY:-}" ] || [[ $1 =~ $KMEM_CHECK_ONLY ]]
+}
+# run NAME MODE [vm-run options] -- SCRIPT [ARGS]: the KTAP results of one guest run, plus one
+# test for well-formed KTAP and one for a clean exit and kernel log. run_solo: the same, the
+# guest alone on the machine with a TCG thread per vCPU.
 run() {
 	local name=$1 mode=$2
-	if [ -n "${KMEM_CHECK_ONLY:-}" ] && ! [[ $name =~ $KMEM_CHECK_ONLY ]]; then
-		skipped "$name [$mode] (not selected by KMEM_CHECK_ONLY)"
-		return 0
-	fi
-	vmrun "$@"
-	account "$name" "$mode"
+	selected "$name" || { skipped "$name [$mode] (not selected by KMEM_CHECK_ONLY)"; return 0; }
+	job pool "$@"
+	later account "$name" "$mode"
+}
+run_solo() {
+	local name=$1 mode=$2
+	selected "$name" || { skipped "$name [$mode] (not selected by KMEM_CHECK_ONLY)"; return 0; }
+	job solo "$@"
+	later account "$name" "$mode"
 }
 # run_pair [--upstream] NAME [vm-run options] -- SCRIPT [ARGS]: the Rust run (with --upstream:
-# upstream semantics, guard=off) and the C run of NAME at the same time, each guest on one TCG
-# thread (vm-run --tcg-single): two such guests share the machine's two cores, and a pair takes
-# about 60 % of the time of two multi-threaded guests one after the other.
+# upstream semantics, guard=off) and the C reference run of NAME (the oracle cache may replay
+# it).
 run_pair() {
-	local up=""
-	[ "$1" = --upstream ] && { up=$OFF; shift; }
+	local up=()
+	[ "$1" = --upstream ] && { up=("$OFF"); shift; }
 	local name=$1
 	shift
-	if [ -n "${KMEM_CHECK_ONLY:-}" ] && ! [[ $name =~ $KMEM_CHECK_ONLY ]]; then
+	if ! selected "$name"; then
 		skipped "$name [rust] (not selected by KMEM_CHECK_ONLY)"
 		skipped "$name [c] (not selected by KMEM_CHECK_ONLY)"
 		return 0
 	fi
-	vmrun "$name" rust --tcg-single $up "$@" &
-	vmrun "$name" c --tcg-single "$@" &
-	wait
-	account "$name" rust
-	account "$name" c
+	job pool "$name" rust "${up[@]}" "$@"
+	ORACLE=1 job pool "$name" c "$@"
+	later account "$name" rust
+	later account "$name" c
 }
-# run_two "NAME MODE [options] -- SCRIPT [ARGS]" "NAME MODE ...": two different runs at once, each
-# on one TCG thread.
+# run_two "NAME MODE [options] -- SCRIPT [ARGS]" "NAME MODE ...": two runs given as strings (a C
+# one is the reference's: the oracle cache may replay it).
 run_two() {
 	local a b
 	read -r -a a <<<"$1"
 	read -r -a b <<<"$2"
-	if [ -n "${KMEM_CHECK_ONLY:-}" ]; then
-		run "${a[@]}"
-		run "${b[@]}"
-		return 0
-	fi
-	vmrun "${a[0]}" "${a[1]}" --tcg-single "${a[@]:2}" &
-	vmrun "${b[0]}" "${b[1]}" --tcg-single "${b[@]:2}" &
-	wait
-	account "${a[0]}" "${a[1]}"
-	account "${b[0]}" "${b[1]}"
+	ORACLE=$([ "${a[1]}" = c ] && echo 1) run "${a[@]}"
+	ORACLE=$([ "${b[1]}" = c ] && echo 1) run "${b[@]}"
 }
 # vmrun NAME MODE [vm-run options] -- SCRIPT [ARGS]: one guest run; its output in
 # $LOGDIR/NAME-MODE.txt, its exit status in $LOGDIR/NAME-MODE.rc.
@@ -378,30 +455,32 @@ vmrun() {
 	shift
 	local out=$LOGDIR/$name-$mode.txt
 	[ -n "${KMEM_DEBUG:-}" ] && opts+=(--debug)
-	"$here/vm-run" --kmem="$mode" "${opts[@]}" "$@" >"$out" 2>&1
+	[ -n "${TCG_SINGLE:-}" ] && opts+=(--tcg-single)
+	# ORACLE=1 (run_pair's and run_two's C runs): the oracle cache may replay the run.
+	KMEM_ORACLE_CACHE=${ORACLE:+$ORACLE_DIR} "$here/vm-run" --kmem="$mode" "${opts[@]}" "$@" >"$out" 2>&1
 	echo $? >"$LOGDIR/$name-$mode.rc"
+	[ -z "${ORACLE:-}" ] || : >"$LOGDIR/$name-$mode.oracle"
 }
 account() {
 	local name=$1 mode=$2
 	local out=$LOGDIR/$name-$mode.txt rc
 	rc=$(cat "$LOGDIR/$name-$mode.rc")
-	local p f s
-	p=$(grep -cE '^ok [0-9]+ ' "$out" | tr -d ' ')
-	s=$(grep -cE '^ok [0-9]+ .*# SKIP' "$out" | tr -d ' ')
-	f=$(grep -cE '^not ok [0-9]+ ' "$out" | tr -d ' ')
-	p=$((p - s))
+	# The results, parsed as KTAP (scripts/ktap.py): a version line, the plan, and exactly as
+	# many results as it says, numbered in order.
+	local p=0 f=0 s=0 counts krc prob=$LOGDIR/$name-$mode.ktap-problems
+	counts=$(python3 "$here/ktap.py" counts "$out" 2>"$prob")
+	krc=$?
+	read -r p f s <<<"$counts"
+	p=${p:-0} f=${f:-0} s=${s:-0}
 	PASS=$((PASS + p)) FAIL=$((FAIL + f)) SKIP=$((SKIP + s))
 	grep -E '^not ok |^# (want|blocks|vm-run)' "$out" | sed "s|^|    [$name/$mode] |"
-	# The plan: the first "1..N" line; every run declares one and reports exactly N results.
-	local planned
-	planned=$(grep -m1 -E '^1\.\.[0-9]+$' "$out" | cut -d. -f3)
-	if [ -z "$planned" ]; then
-		fail "$name [$mode]: no plan (no '1..N' line; did the suite run at all?) ($out)"
-	elif [ "$((p + f + s))" != "$planned" ]; then
-		fail "$name [$mode]: $((p + f + s)) results, but the plan says $planned ($out)"
+	if [ "$krc" != 0 ]; then
+		fail "$name [$mode]: not well-formed KTAP: $(head -n 3 "$prob" | paste -sd';') ($out)"
 	fi
+	local tag=""
+	grep -q '^# vm-run: .* replayed from the oracle cache' "$out" && tag=" (oracle cache)"
 	if [ "$rc" = 0 ]; then
-		pass "$name [$mode]: $p passed, $f failed, $s skipped; clean exit and kernel log"
+		pass "$name [$mode]: $p passed, $f failed, $s skipped; clean exit and kernel log$tag"
 	else
 		fail "$name [$mode]: guest exit $rc ($p passed, $f failed; output: $out)"
 		grep -E '^# ' "$out" | tail -n 8 | sed 's/^/    /'
@@ -411,7 +490,8 @@ account() {
 # the C run of NAME must match, except for the differences listed in
 # scripts/tests/expected/EXPECTED (default RUST_RUN; "< obs ..." for C, "> obs ..." for Rust):
 # every one of them, and no other.
-differential() {
+differential() { later differential_now "$@"; }
+differential_now() {
 	local name=$1 rrun=${2:-$1}
 	local r=$LOGDIR/$rrun-rust.txt c=$LOGDIR/$name-c.txt exp=$T/expected/${3:-$rrun} got=$LOGDIR/$rrun.diff
 	if [ -n "${KMEM_CHECK_ONLY:-}" ] && ! [[ $rrun =~ $KMEM_CHECK_ONLY ]]; then
@@ -494,11 +574,7 @@ OFF=--append=kmem.guard=off
 T=$here/tests
 suites=(
 	"parity -- $T/parity.sh"
-	"kselftest -- $T/kselftest.sh"
 	"kselftest-unbind -- $T/kselftest.sh unbind"
-	"zones-online -- $T/zones.sh online"
-	"zones-online_kernel -- $T/zones.sh online_kernel"
-	"zones-online_movable -- $T/zones.sh online_movable"
 	"multirange -- $T/multirange.sh"
 	"daxctl -- $T/daxctl.sh"
 	"unbind -- $T/unbind.sh"
@@ -510,7 +586,9 @@ suites=(
 	"faults-release -- $T/faults.sh release"
 )
 # The suites that also run with the shipped default guard=owned.
-# (zones.sh writes no memoryN/state file, and kselftest-unbind runs every step of kselftest.)
+# (kselftest-unbind runs every step of the plain kselftest and its destructive unbind check,
+# so the plain one does not run; the zone each online type uses, and the exact rollback of a
+# failed unplug from ZONE_NORMAL, are policy.sh's.)
 owned=" parity kselftest-unbind multirange daxctl faults-rollback faults-multirange faults-signal "
 owned+=" faults-release "
 
@@ -564,8 +642,7 @@ distro_user_path() {
 DOFF=(--distro --append=memhp_default_state=offline)
 distro_suites=(
 	"*distro-parity ${DOFF[*]} -- $T/parity.sh"
-	"*distro-kselftest ${DOFF[*]} -- $T/kselftest.sh"
-	"distro-kselftest-unbind ${DOFF[*]} -- $T/kselftest.sh unbind"
+	"*distro-kselftest-unbind ${DOFF[*]} -- $T/kselftest.sh unbind"
 	"*distro-multirange ${DOFF[*]} -- $T/multirange.sh"
 	"*distro-daxctl ${DOFF[*]} -- $T/daxctl.sh"
 	"*distro-faults-rollback ${DOFF[*]} -- $T/faults.sh rollback"
@@ -667,15 +744,18 @@ cxl_checks() {
 	cxl_mapping
 }
 if [ "${KMEM_CXL:-}" = full ]; then
+	section "CXL"
 	cxl_checks 1
 	finish
 fi
 
 if [ -n "$DISTRO_ONLY" ]; then
+	section "Debian stock kernel"
 	distro_checks 1
 	finish
 fi
 
+section "KUnit and the differential suites"
 kunit
 for s in "${suites[@]}"; do
 	read -r -a words <<<"$s"
@@ -703,12 +783,13 @@ intree_differential() {
 		fail "differential intree-parity: $n observations, differences in $LOGDIR/intree-parity.diff"
 	fi
 }
+section "in-tree guest runs"
 if [ -n "${KMEM_DEBUG:-}" ]; then
 	skipped "in-tree guest runs (not on the debug kernel: the in-tree kernel has its own config)"
 elif [ "$INTREE_OK" = 1 ]; then
 	KMEM_KBUILD=$CACHE/intree/build-m run intree-which c -- "$T/which-kmem.sh"
 	KMEM_KBUILD=$CACHE/intree/build-m run intree-parity c $OFF -- "$T/parity.sh"
-	intree_differential
+	later intree_differential
 	# The driver's KUnit suites in the in-tree kmem.ko (=m): among them, that the kernel knows
 	# its parameters as this module's (kp->mod is THIS_MODULE, taken at the driver's call site).
 	KMEM_KBUILD=$CACHE/intree/build-m kunit intree
@@ -720,6 +801,7 @@ fi
 # (memhp_default_state=, what distribution kernels set: Debian onlines at probe), and the
 # auto-movable policy; unplug from ZONE_NORMAL is checked for an exact rollback.  The Rust
 # driver keeps its default guard (no memoryN/state writes here).
+section "policies"
 policies=(
 	"default=offline|memhp_default_state=offline"
 	"default=online|memhp_default_state=online"
@@ -733,13 +815,15 @@ for p in "${policies[@]}"; do
 done
 
 # The memory-block guard exists only in the Rust driver.
+section "guard and race"
 for m in owned always off switch; do
 	run guard-$m rust --dax=2G -- "$T/guard.sh" $m
 done
-run race rust --dax=2G -- "$T/race.sh" 10 5
+run_solo race rust --dax=2G -- "$T/race.sh" 10 5
 
 # The Rust driver's module parameters online_type and unbind, and its take-over of memory an
 # unbind or rmmod left online (the C driver has none of this: Rust only, shipped guard=owned).
+section "params"
 params=(
 	"params-probe-types --no-load -- $T/params.sh probe-types"
 	"params-probe-types-distro --no-load --append=memhp_default_state=online -- $T/params.sh probe-types-distro"
@@ -763,6 +847,7 @@ done
 # memory groups under auto-movable, memmap_on_memory, a reservation conflict on the second
 # range, rmmod while online and reload, unbind/rmmod while an unplug retries, SIGKILL during
 # hot-add, two devices of one region at once, data surviving a failed unplug.
+section "paths"
 paths=(
 	"paths-tiers -- $T/paths.sh tiers"
 	"paths-groups --dax=3G --append=memory_hotplug.online_policy=auto-movable -- $T/paths.sh groups"
@@ -781,7 +866,9 @@ for s in "${paths[@]}"; do
 	differential "${words[0]}"
 done
 
+section "CXL"
 cxl_checks 0
+section "in-tree C fixes"
 
 # The series' C fixes on its in-tree kernel (not the debug kernel): the bus refuses a mapping
 # write to a bound device (mapping.sh refused) for the in-tree Rust kmem, and for the series'
@@ -801,6 +888,7 @@ if [ -z "${KMEM_DEBUG:-}" ] && [ "$INTREE_OK" = 1 ]; then
 fi
 
 # Adversarial runs of the Rust driver: reload cycles, fuzzing, concurrency, permissions.
+section "adversarial (reload, notifier, fuzz, stress, perms, debugfs)"
 gcc -static -O2 -Wall -o "$repo/build/kmem-fuzz" "$here/guest/kmem-fuzz.c" ||
 	fail "build the guest fuzzer"
 run reload rust $OFF -- "$T/reload.sh" 20
@@ -813,17 +901,18 @@ gcc -static -O2 -Wall -o "$repo/build/kmem-bench" "$here/guest/kmem-bench.c" ||
 run notifier-devices rust --icount --append=movablecore=512M --file="$repo/build/kmem-bench" \
 	-- "$T/notifier-bench.sh" 20 8 2
 run fuzz rust $OFF --file="$repo/build/kmem-fuzz" -- "$T/fuzz.sh" 50000
-run stress rust -- "$T/stress.sh" "${KMEM_STRESS_SECS:-20}" paused
+run_solo stress rust -- "$T/stress.sh" "${KMEM_STRESS_SECS:-20}" paused
 # External users are not paused during removals: lockdep's dependency checking is off because
 # a memoryN writer inside its store when the mm core removes that block makes kernfs's drain
 # annotation report a false kn->active -> cpu_hotplug_lock -> mem_hotplug_lock cycle (writers
 # only trylock device_hotplug_lock); WARN/BUG/KASAN/hung task/soft lockup stay on.
-run stress-unpaused rust --append=lockdep.prove_locking=0 -- "$T/stress.sh" "${KMEM_STRESS_SECS:-20}" unpaused
+run_solo stress-unpaused rust --append=lockdep.prove_locking=0 -- "$T/stress.sh" "${KMEM_STRESS_SECS:-20}" unpaused
 run perms rust -- "$T/perms.sh"
 run debugfs rust -- "$T/debugfs.sh"
 
 # The install path: `make install` into a staging root, copied into a guest
 # whose modules include the in-tree C kmem.ko; Debian's kmod must pick ours.
+section "install"
 rm -rf "$repo/build/staging"
 if make -s install INSTALL_MOD_PATH="$repo/build/staging" >"$LOGDIR/install.log" 2>&1; then
 	pass "make install into a staging root"
@@ -832,7 +921,9 @@ else
 	fail "make install (log: $LOGDIR/install.log)"
 fi
 
+section "Debian stock kernel"
 distro_checks 0
+section "debug kernel"
 
 # The debug kernel (KASAN, kmemleak with a scan after every scenario, lockdep,
 # DEBUG_OBJECTS, ...) on the scenarios most likely to corrupt or leak memory.
@@ -850,6 +941,7 @@ if [ -n "${KMEM_IN_DEBUG:-}" ]; then
 	# and the C driver's figures for it (counted, not judged: they are the reference's).
 	run debug-leakcheck rust --dax=2G --kmemleak-report-only -- "$T/leakcheck.sh" 10
 	run debug-leakcheck c --dax=2G --kmemleak-report-only -- "$T/leakcheck.sh" 10
+	flush
 	grep -h '^LEAKS ' "$LOGDIR"/debug-leakcheck-*.txt 2>/dev/null | sed 's/^/# /'
 elif [ -n "${KMEM_NO_DEBUG:-}" ]; then
 	for r in "${debug_runs[@]}"; do
@@ -867,7 +959,8 @@ elif make -s modules-debug >"$LOGDIR/build-debug.log" 2>&1; then
 	if [ -n "${KMEM_CHECK_ONLY:-}" ]; then
 		run "${leak[@]}"
 		run "${sig[@]}"
-		run "${str[@]}"
+		run_solo "${str[@]}"
+		flush
 	else
 		vmrun "${leak[0]}" "${leak[1]}" --tcg-single "${leak[@]:2}" &
 		{ vmrun "${sig[0]}" "${sig[1]}" --tcg-single "${sig[@]:2}"; vmrun "${str[@]}"; } &
@@ -880,6 +973,7 @@ elif make -s modules-debug >"$LOGDIR/build-debug.log" 2>&1; then
 else
 	fail "build the debug kernel and modules (log: $LOGDIR/build-debug.log)"
 fi
+flush
 grep -h -E '^(RACE|FUZZ|STRESS|RELOAD|SIGNAL)' "$LOGDIR"/*.txt 2>/dev/null | sed 's/^/# /'
 
 echo "# total: $(($(date +%s) - t0)) s"

@@ -1,10 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
-# Helpers for guest test scripts (sourced; bash).  Results are KTAP-like lines:
+# Helpers for guest test scripts (sourced; bash).  Results are KTAP v1
+# (Documentation/dev-tools/ktap.rst; the host parses them with scripts/ktap.py):
+#   KTAP version 1         and
+#   1..N                   the plan (plan N), printed before the first result
 #   ok N - name            a passed check
 #   not ok N - name        a failed check (with "# ..." diagnostics before it)
 #   ok N - name # SKIP why a skipped check
-#   obs KEY VALUE          an observation compared between the Rust and C drivers
-#   1..N                   the plan (plan N), printed before the first result
+#   obs KEY VALUE          an observation compared between the Rust and C drivers (a line
+#                          KTAP parsers ignore)
 
 DAX_BASE=/sys/bus/dax/devices
 MEM_BASE=/sys/devices/system/memory
@@ -12,8 +15,9 @@ _n=0
 _failed=0
 
 # plan N: declare, before the first result, how many results this run reports
-# (KTAP "1..N"); the host fails a run whose count differs from its plan.
-plan() { echo "1..$1"; }
+# (KTAP "1..N", after the version line); the host fails a run whose count differs from its
+# plan.
+plan() { echo "KTAP version 1"; echo "1..$1"; }
 ok() { _n=$((_n + 1)); echo "ok $_n - $*"; }
 not_ok() { _n=$((_n + 1)); _failed=$((_failed + 1)); echo "not ok $_n - $*"; }
 skip() { local name=$1; shift; _n=$((_n + 1)); echo "ok $_n - $name # SKIP $*"; }

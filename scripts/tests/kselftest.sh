@@ -7,8 +7,9 @@
 . /test/lib.sh
 [ "${1:-}" = unbind ] && export DAX_KMEM_TEST_UNBIND=1
 # The plan is the upstream test's (ktap_set_plan 10): a run that skips everything
-# ("1..0") must not count as a pass, so its own plan line is not passed on.
-echo "1..10"
+# ("1..0") must not count as a pass, so its own plan line (and its "TAP version 13" header)
+# is not passed on.
+plan 10
 # With the guard refusing external memoryN/state writes (the Rust driver's default,
 # guard=owned), the upstream test's two desync steps cannot offline a block behind the
 # driver's back and skip (the test discards the errno).  Such a skip is not a pass by
@@ -89,7 +90,7 @@ if [ "$guarded" = 1 ]; then
 	done </tmp/ktap.out >/tmp/ktap.conv
 	mv /tmp/ktap.conv /tmp/ktap.out
 fi
-grep -vE '^1\.\.[0-9]+$' /tmp/ktap.out
+grep -vE '^(1\.\.[0-9]+|K?TAP version [0-9]+)$' /tmp/ktap.out
 grep -qxE '1\.\.10' /tmp/ktap.out || echo "# upstream plan changed: $(grep -E '^1\.\.[0-9]+$' /tmp/ktap.out)"
 # The observations carry MemTotal changes, not MemTotal itself: a kernel with KASLR (a
 # distribution's) boots with a few kB more or less each time.

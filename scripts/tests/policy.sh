@@ -27,7 +27,7 @@ AUTO=$MEM_BASE/auto_online_blocks
 PARAM=/sys/module/memory_hotplug/parameters
 
 # Results per step, for the plan.
-N_PROBE=7 N_REJECT=11 N_UNPLUG=5 N_REPLUG=2
+N_PROBE=7 N_REJECT=11 N_UNPLUG=5 N_REPLUG=3
 case $SCENARIO in
 default=offline | default=online_movable)
 	plan $((N_PROBE + N_REJECT + 2 * (1 + N_UNPLUG) + 2 * N_REPLUG + N_UNPLUG)) ;;
@@ -167,14 +167,26 @@ $(full)"
 	fi
 }
 
-# replug TYPE: plug from unplugged; every block online in TYPE's zone, node memory back.
+# managed_kb ZONE: the pages the node's ZONE manages (/proc/zoneinfo), in kB.
+PAGE_KB=$(awk '/^KernelPageSize:/ {print $2; exit}' /proc/self/smaps)
+managed_kb() {
+	awk -v node="$node" -v z="$1" -v pk="$PAGE_KB" '
+		$1 == "Node" { cur = ($2 == node ",") ? $4 : "" }
+		cur == z && $1 == "managed" { print $2 * pk; exit }' /proc/zoneinfo
+}
+# replug TYPE: plug from unplugged; every block online in TYPE's zone, node memory back, and
+# the zone manages the device's pages.
 replug() {
-	local t=$1 e
+	local t=$1 e z before
+	z=$(zone_of $t)
+	before=$(managed_kb $z)
 	e=$(write_errno $ST $t)
 	expect_eq "$t from unplugged" OK "$e"
-	expect_eq "$t: state, every block online in $(zone_of $t), node $node MemTotal" \
+	expect_eq "$t: state, every block online in $z, node $node MemTotal" \
 		"$t|$(summary_of $t)|$size_kb" "$(cat $ST)|$(block_summary $DAX)|$(node_kb)"
 	obs "replug[$t]" "$e $(cat $ST) $(block_summary $DAX) $(node_kb)"
+	expect_eq "$t: /proc/zoneinfo node $node zone $z manages $size_kb kB more" \
+		"$size_kb" "$(($(managed_kb $z) - ${before:-0}))"
 }
 
 case $SCENARIO in
