@@ -58,7 +58,7 @@ blocks_of() { block_summary "$1" | awk '{print $1}'; }
 range_of() { echo "$(cat $DAX_BASE/$1/mapping0/start) $(cat $DAX_BASE/$1/mapping0/end)"; }
 
 # setup WAYS [MEMDEVS]: the memdevs and the root decoder as cxl lists them, a region, its dax device bound
-# to the kmem under test on the window's node.  9 results.
+# to the kmem under test on the window's node.  8 results.
 setup() {
 	local ways=${1:-1} memdevs=${2:-${1:-1}} per list n
 	per=$((512 * MIB))
@@ -79,7 +79,6 @@ setup() {
 	# The SRAT describes node 0 only: the CFMWS window gets a node of its own.
 	expect_eq "$DAX on the window's own node" 1 "$NODE"
 	expect_eq "$DAX: $((ways * per / MIB)) MiB, bound to kmem" "$((ways * per)) kmem" "$(cat $DAX_BASE/$DAX/size) $(driver_of $DAX)"
-	check "the kmem under test ($KMEM_RS_MODE)" kmem_is_expected
 	# A kmem-type device (its region has IORESOURCE_DAX_KMEM): bound to kmem at creation, no
 	# explicit bind; daxctl sees it as system-ram.
 	check "daxctl list: $DAX in system-ram mode" contains "$(daxctl list -d $DAX 2>&1 | tr -d ' \n')" '"mode":"system-ram"'
@@ -96,7 +95,7 @@ setup() {
 }
 
 scen_life() {
-	plan $((9 + 23))
+	plan $((8 + 23))
 	setup 1
 	local kb=$((NB * $(block_size) / 1024))
 	step $DAX unplugged OK
@@ -131,7 +130,7 @@ scen_life() {
 }
 
 scen_data() {
-	plan $((9 + 17))
+	plan $((8 + 17))
 	setup 1
 	step $DAX unplugged OK
 	step $DAX online_movable OK
@@ -169,7 +168,7 @@ scen_data() {
 }
 
 scen_tiers() {
-	plan $((9 + 12))
+	plan $((8 + 12))
 	setup 1
 	step $DAX unplugged OK
 	step $DAX online_movable OK
@@ -227,7 +226,7 @@ zeroes() { [ "$(tr -d '\0' <"$1" | wc -c)" = 0 ]; }
 scen_teardown() {
 	local held=0
 	[ "$SCEN" = teardown-held ] && held=1
-	plan $((9 + 7 + held + 5))
+	plan $((8 + 7 + held + 5))
 	setup 1
 	step $DAX unplugged OK
 	step $DAX online_movable OK
@@ -302,7 +301,7 @@ three_rounds() {
 	done
 }
 scen_interleave() {
-	plan $((9 + 14))
+	plan $((8 + 14))
 	setup 2
 	local half drv=/sys/bus/dax/drivers/kmem region kb
 	half=$(($(cat $DAX_BASE/$DAX/size) / 2))
@@ -331,7 +330,7 @@ scen_interleave() {
 # Two CXL windows, each over a host bridge with one Type 3 device (vm-run --cxl=SIZE,2
 # --cxl-bridges): a region in each, two dax devices on two nodes, transitioned at the same time.
 scen_regions() {
-	plan $((9 + 13))
+	plan $((8 + 13))
 	setup 1 2
 	local r1=$REGION x1=$DAX n1=$NODE mem kb
 	kb=$((NB * $(block_size) / 1024))
@@ -361,7 +360,7 @@ scen_regions() {
 # every block as it was.  With the Rust driver's kmem.online_type=online_movable it comes up
 # movable, and the orderly teardown works.
 scen_policy() {
-	plan $((9 + 5))
+	plan $((8 + 5))
 	setup 1
 	local before e kb
 	kb=$((NB * $(block_size) / 1024))
