@@ -56,6 +56,28 @@ gate() {
 		return 1
 	fi
 }
+# summary: one line per guest run name, the Rust driver's results and the C reference's beside
+# them (p/f/s: passed, failed, skipped; "!" a failed exit or kernel log; "=" replayed from the
+# oracle cache), and the C runs' share of the total.
+RUNS=()
+summary() {
+	[ ${#RUNS[@]} -gt 0 ] || return 0
+	local r name mode p f s rc c names=() cp=0 cf=0 cs=0
+	declare -A cell=()
+	for r in "${RUNS[@]}"; do
+		IFS='|' read -r name mode p f s rc c <<<"$r"
+		[ -n "${cell[$name:rust]+x}${cell[$name:c]+x}" ] || names+=("$name")
+		cell[$name:$mode]="$p/$f/$s$([ "$rc" = 0 ] || echo '!')${c:+=}"
+		[ "$mode" = c ] && cp=$((cp + p)) cf=$((cf + f)) cs=$((cs + s))
+	done
+	echo
+	printf '# %-34s %-14s %s\n' "guest run" "Rust p/f/s" "C reference p/f/s"
+	for name in "${names[@]}"; do
+		printf '# %-34s %-14s %s\n' "$name" "${cell[$name:rust]:--}" "${cell[$name:c]:--}"
+	done
+	echo "# the C reference's runs: $cp passed, $cf failed, $cs skipped (counted in the total below:" \
+		"a failing reference is a broken test)"
+}
 # section NAME: the time since the previous mark is the previous section's; finish prints them.
 SECTIONS=() SECTION="" SECTION_T0=$(date +%s)
 JOBS=() ACTIONS=() # the queued guest runs and what reads them (flush, below)
@@ -71,6 +93,7 @@ finish() {
 	echo
 	local l
 	for l in "${SECTIONS[@]}"; do echo "# time: $l"; done
+	summary
 	local nc=0 nr=0 o
 	for o in "$LOGDIR"/*.oracle; do
 		[ -f "$o" ] || continue
@@ -479,6 +502,11 @@ account() {
 	fi
 	local tag=""
 	grep -q '^# vm-run: .* replayed from the oracle cache' "$out" && tag=" (oracle cache)"
+	# (A --kmem=c run that is not a reference run tests the Rust driver: the in-tree one, or the
+	# install path of ours beside the C kmem.ko.)
+	local kind=rust
+	[ -f "$LOGDIR/$name-$mode.oracle" ] && kind=c
+	RUNS+=("$name|$kind|$p|$f|$s|$rc${tag:+|cached}")
 	if [ "$rc" = 0 ]; then
 		pass "$name [$mode]: $p passed, $f failed, $s skipped; clean exit and kernel log$tag"
 	else
