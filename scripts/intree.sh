@@ -18,7 +18,6 @@
 # series and configuration are those of the last successful one is not repeated.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/.." && pwd)
 . "$here/lib.sh"
 tree_only=0 test=1 variant=m compile_only=0
 for a in "$@"; do
@@ -38,7 +37,7 @@ S=$CACHE/intree/series
 log "generating the series into $S"
 python3 "$here/series.py" "$KSRC" "$S" >/dev/null
 T=$CACHE/intree/linux
-patches=$(ls "$S"/0*.patch | grep -v /0000-cover-letter)
+patches=$(for p in "$S"/0*.patch; do [[ $p == */0000-cover-letter.patch ]] || echo "$p"; done)
 # The cover letter carries the date; the patches themselves are reproducible.
 series_id=$(cat $patches | sha256sum | cut -c1-16)
 if [ "$(cat "$T/.kmem-rs-tree" 2>/dev/null)" = "$series_id" ]; then

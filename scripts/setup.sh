@@ -22,7 +22,7 @@ DEB_PKGS=(
 	rustc-web rust-web-src rustfmt-web rust-web-clippy cargo-web
 	flex bison bc libelf-dev libssl-dev cpio python3 kmod
 	qemu-system-x86 busybox-static bash daxctl xz-utils
-	gcc libc6-dev debootstrap ndctl
+	gcc libc6-dev debootstrap ndctl shellcheck
 )
 
 apt_updated=0
