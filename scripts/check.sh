@@ -716,7 +716,7 @@ matrix_line() {
 	rust | solo) modes=(rust) ;;
 	ref | c) modes=(c) ;;
 	kunit)
-		if [ -n "$why" ]; then skipped "kunit-$1 ($why)"; return 0; fi
+		if [ -n "$why" ]; then skipped "$name ($why)"; return 0; fi
 		case $1 in out-of-tree) kunit ;; intree) KMEM_KBUILD=$kbuild kunit intree ;; esac
 		return 0
 		;;
