@@ -37,64 +37,105 @@ finish() { [ "$_failed" = 0 ]; }
 # tally: the lines on stdin counted, as "COUNTxLINE" words ("6x0 1x16": errno numbers).
 tally() { sort | uniq -c | awk '{printf "%s%sx%s", (NR>1?" ":""), $1, $2}'; }
 
-memtotal_kb() { awk '/^MemTotal:/ {print $2}' /proc/meminfo; }
+memtotal_kb() { local MT; memtotal_now; echo "$MT"; }
 block_size() { printf '%d' "0x$(cat $MEM_BASE/block_size_bytes)"; }
 
+# errno_name MESSAGE: E = the errno name of bash's MESSAGE for a failed open or write (its
+# text after the last ": ", the strerror), "ERR(TEXT)" for one not listed.  No forks.
+errno_name() {
+	case "${1##*: }" in
+	"Invalid argument") E=EINVAL ;;
+	"Device or resource busy") E=EBUSY ;;
+	"No such device") E=ENODEV ;;
+	"Permission denied") E=EACCES ;;
+	"Interrupted system call") E=EINTR ;;
+	"Cannot allocate memory") E=ENOMEM ;;
+	"No space left on device") E=ENOSPC ;;
+	"No such file or directory") E=ENOENT ;;
+	"Resource temporarily unavailable") E=EAGAIN ;;
+	"Operation not supported") E=EOPNOTSUPP ;;
+	*) E="ERR(${1##*: })" ;;
+	esac
+}
 # write_errno FILE VALUE: write VALUE (printf %s, no newline added) and print
-# the errno name ("OK" on success).
+# the errno name ("OK" on success; errno_name).
 write_errno() {
-	local f=$1 v=$2 err
+	local f=$1 v=$2 err E
 	if err=$( { printf '%s' "$v" >"$f"; } 2>&1); then
 		echo OK
 	else
-		case "$err" in
-		*"Invalid argument"*) echo EINVAL ;;
-		*"Device or resource busy"*) echo EBUSY ;;
-		*"No such device"*) echo ENODEV ;;
-		*"Permission denied"*) echo EACCES ;;
-		*"Interrupted system call"*) echo EINTR ;;
-		*"Cannot allocate memory"*) echo ENOMEM ;;
-		*"No space left"*) echo ENOSPC ;;
-		*"No such file"*) echo ENOENT ;;
-		*"Resource temporarily unavailable"*) echo EAGAIN ;;
-		*) echo "ERR($err)" ;;
-		esac
+		errno_name "$err"
+		echo "$E"
 	fi
 }
 
-# dev_blocks DAX: the memoryN blocks of a device, from its "System RAM (kmem)"
-# children in /proc/iomem (the reservation is named after the device).
-dev_blocks() {
-	local dax=$1 bs line range s e i
-	bs=$(block_size)
-	grep -E " : $dax\$" /proc/iomem | while read -r line; do
-		range=${line%% :*}
-		range=${range// /}
-		s=$((0x${range%-*}))
-		e=$((0x${range#*-}))
-		for ((i = s / bs; i <= e / bs; i++)); do
-			[ -d "$MEM_BASE/memory$i" ] && echo "memory$i"
-		done
+# iomem_now DAX: the device's part of /proc/iomem, read without forking (racing tests call it
+# after every step): IO = "R C", its reservations (named after the device) and the System RAM
+# (kmem) resources nested in them; IO_LINES = the lines of its reservations and of everything
+# nested in them; IO_RES = one "RANGE CHILD@RANGE..." per reservation, with its direct children.
+iomem_now() {
+	local line lead name rng ind=-1 r=0 c=0
+	IO_LINES=
+	IO_RES=()
+	while IFS= read -r line; do
+		lead=${line%%[^ ]*}
+		name=${line#*" : "}
+		rng=${line%%" : "*}
+		rng=${rng// /}
+		if ((ind >= 0 && ${#lead} > ind)); then
+			IO_LINES+=$'\n'$line
+			[ "$name" = "System RAM (kmem)" ] && c=$((c + 1))
+			((${#lead} == ind + 2)) && IO_RES[r - 1]+=" $name@$rng"
+			continue
+		fi
+		ind=-1
+		[ "$name" = "$1" ] || continue
+		IO_LINES+=${IO_LINES:+$'\n'}$line
+		IO_RES+=("$rng")
+		r=$((r + 1)) ind=${#lead}
+	done </proc/iomem
+	IO="$r $c"
+}
+# dev_iomem DAX: the device's lines of /proc/iomem: its reservations and everything nested in them.
+# shellcheck disable=SC2034 # iomem_now's results, not the caller's
+dev_iomem() {
+	local IO IO_LINES IO_RES
+	iomem_now "$1"
+	[ -z "$IO_LINES" ] || echo "$IO_LINES"
+}
+# dev_block_numbers DAX: DB = the numbers N of the memoryN that the device's reservations in
+# /proc/iomem span, present or not.  No forks.
+# shellcheck disable=SC2034 # iomem_now's results, not the caller's
+dev_block_numbers() {
+	local bs res s e i IO IO_LINES IO_RES
+	read -r bs <$MEM_BASE/block_size_bytes
+	bs=$((0x$bs))
+	iomem_now "$1"
+	DB=()
+	for res in "${IO_RES[@]}"; do
+		res=${res%% *}
+		s=$((0x${res%-*}))
+		e=$((0x${res#*-}))
+		for ((i = s / bs; i <= e / bs; i++)); do DB+=("$i"); done
 	done
 }
-
-# block_summary DAX: "N blocks: STATE/ZONE ..." collapsed, e.g. "8 online/Movable".
-block_summary() {
-	local dax=$1 b st z
-	for b in $(dev_blocks "$dax"); do
-		st=$(cat "$MEM_BASE/$b/state")
-		z=$(cat "$MEM_BASE/$b/valid_zones" 2>/dev/null | awk '{print $1}')
-		[ "$st" = online ] || z=-
-		echo "$st/$z"
-	done | sort | uniq -c | awk '{printf "%s%s %s", (NR>1?", ":""), $1, $2} END {if (NR==0) printf "0 blocks"}'
+# dev_blocks DAX: the memoryN blocks of a device, from its reservations in /proc/iomem (named
+# after the device), one a line.
+dev_blocks() {
+	local i DB
+	dev_block_numbers "$1"
+	for i in "${DB[@]}"; do
+		[ -d "$MEM_BASE/memory$i" ] && echo "memory$i"
+	done
+	return 0
 }
 
 # blocks_now BLOCK_NUMBER...: set BN to the present blocks among memoryN (N the
-# arguments) by state/zone, e.g. "8 online/Movable" ("0 blocks" if none).  No
+# arguments) by state/zone, sorted, e.g. "8 online/Movable" ("0 blocks" if none).  No
 # forks, so that racing tests can call it after every operation; a block removed
 # while it is read is skipped.
 blocks_now() {
-	local b st z k
+	local b st z k j keys=()
 	local -A c=()
 	for b in "$@"; do
 		[ -e $MEM_BASE/memory$b ] || continue
@@ -103,12 +144,48 @@ blocks_now() {
 		[ "$st" = online ] && read -r z _ <$MEM_BASE/memory$b/valid_zones
 		c[$st/$z]=$((${c[$st/$z]:-0} + 1))
 	done
+	for k in "${!c[@]}"; do # insertion sort, byte order as sort(1) in the guest
+		for ((j = ${#keys[@]}; j > 0; j--)); do
+			[[ ${keys[j - 1]} > $k ]] || break
+			keys[j]=${keys[j - 1]}
+		done
+		keys[j]=$k
+	done
 	BN=
-	for k in "${!c[@]}"; do BN+="${BN:+, }${c[$k]} $k"; done
+	for k in "${keys[@]}"; do BN+="${BN:+, }${c[$k]} $k"; done
 	BN=${BN:-0 blocks}
 }
+# block_summary DAX: the device's blocks (dev_blocks) by state/zone as blocks_now reads them,
+# e.g. "8 online/Movable" or "2 offline/-, 2 online/Movable".
+block_summary() {
+	local BN DB
+	dev_block_numbers "$1"
+	blocks_now "${DB[@]}"
+	echo "$BN"
+}
+# memtotal_now: MT = MemTotal in kB.  No forks.
+memtotal_now() {
+	local k v
+	while read -r k v _; do [ "$k" = MemTotal: ] && break; done </proc/meminfo
+	MT=$v
+}
+# dev_now DAX BLOCK_NUMBER...: the device as racing tests check it after every step, read
+# without forking: DS its state ("-" while no driver is bound), BN its blocks among memoryN (N
+# the arguments: blocks_now), IO its reservations and their System RAM (kmem) (iomem_now), MT
+# MemTotal (memtotal_now).
+# shellcheck disable=SC2034 # DS for the caller; iomem_now's IO_LINES and IO_RES not
+dev_now() {
+	local dax=$1 IO_LINES IO_RES
+	shift
+	DS=-
+	[ -e "$DAX_BASE/$dax/state" ] && read -r DS <"$DAX_BASE/$dax/state"
+	blocks_now "$@"
+	iomem_now "$dax"
+	memtotal_now
+}
 
-# iomem_children DAX: number of "System RAM (kmem)" resources under the device.
+# kmem_ram_count: the number of "System RAM (kmem)" resources; dev_reserved DAX: the number of
+# the device's reservations.
 kmem_ram_count() { grep -c 'System RAM (kmem)' /proc/iomem; }
 dev_reserved() { grep -cE " : $1\$" /proc/iomem; }
 
@@ -174,6 +251,26 @@ set_blocks() {
 	for b in $(dev_blocks "$1"); do write_errno $MEM_BASE/$b/state "$2"; echo; done | grep . | sort | uniq -c | awk '{printf "%s%s %s", (NR>1?", ":""), $1, $2}'
 }
 
+# step DEV VALUE WANT: write VALUE to DEV's state expecting the errno name WANT (one result); the
+# outcome, the state and the blocks are an observation, "obs SCEN:DEV:VALUE ..." (SCEN: the
+# suite's scenario).
+step() {
+	local e
+	e=$(write_errno "$DAX_BASE/$1/state" "$2")
+	expect_eq "$1: $2 -> $3" "$3" "$e"
+	obs "$SCEN:$1:$2" "$e $(cat "$DAX_BASE/$1/state") $(block_summary "$1")"
+}
+# par DEV0 VALUE0 DEV1 VALUE1: write VALUE0 to DEV0's state and VALUE1 to DEV1's at the same
+# time; prints both errno names.  (It waits for every child of its shell: call it in $(...).)
+par() {
+	write_errno "$DAX_BASE/$1/state" "$2" >/tmp/par0 &
+	write_errno "$DAX_BASE/$3/state" "$4" >/tmp/par1 &
+	wait
+	echo "$(cat /tmp/par0) $(cat /tmp/par1)"
+}
+# sums DIR: the md5sums of the files in DIR, on one line.
+sums() { md5sum "$1"/* | awk '{printf "%s ", $1}'; }
+
 # in_list N FILE: N is in the node list in FILE (e.g. "0-1,3").
 in_list() {
 	local part
@@ -199,6 +296,7 @@ node_kb() {
 	echo "${v:-0}"
 }
 node_shmem() { node_kb "$1" Shmem; }
+node_memtotal() { node_kb "$1" MemTotal; }
 
 HOLD=/sys/kernel/debug/kmem_holdpage/control
 # hold START END MODE: load the helper and hold a page of [START, END].
@@ -225,25 +323,6 @@ obs_snapshot() {
 	obs "$1" "state=$(cat $DAX_BASE/$2/state) memtotal_change=$(($(memtotal_kb) - $3))"
 	for b in $(dev_blocks "$2"); do
 		obs "$1" "$b $(cat $MEM_BASE/$b/state) $(cat $MEM_BASE/$b/valid_zones)"
-	done
-}
-# gate FLAG ACK ID: while FLAG exists, acknowledge its generation in ACK.ID and wait.
-gate() {
-	local g
-	while read -r g 2>/dev/null <"$1"; do
-		echo "$g" >"$2.$3"
-		sleep 0.005
-	done
-}
-# pause FLAG ACK EXITED ID...: raise FLAG with a new generation and wait until each
-# participant ID acknowledged it in ACK.ID (or has exited, EXITED.ID).  Used to
-# keep memoryN sysfs users out of block removals (see tests/stress.sh).
-pause() {
-	local flag=$1 ack=$2 exited=$3 g=$RANDOM$RANDOM i
-	shift 3
-	echo $g >"$flag"
-	for i in "$@"; do
-		until [ "$(cat "$ack.$i" 2>/dev/null)" = $g ] || [ -e "$exited.$i" ]; do sleep 0.005; done
 	done
 }
 # now_us: microseconds since the epoch (bash's clock; busybox date has no %N).

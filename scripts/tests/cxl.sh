@@ -35,15 +35,7 @@ region_delete() {
 	echo "$r" >$C/$root/delete_region || return 1
 	for d in $eps; do echo 0 >$C/$d/dpa_size || return 1; done
 }
-node_memtotal() { node_kb "$1" MemTotal; }
 vmstat() { awk -v k="$1" '$1 == k {print $2}' /proc/vmstat; }
-# step DAX VALUE WANT: write VALUE to the device's state; WANT is the errno name.
-step() {
-	local e
-	e=$(write_errno $DAX_BASE/$1/state "$2")
-	expect_eq "$1: $2 -> $3" "$3" "$e"
-	obs "$SCEN:$1:$2" "$e $(cat $DAX_BASE/$1/state) $(block_summary "$1")"
-}
 # look DAX WANT_STATE WANT_BLOCKS WANT_DELTA_KB: state, blocks, MemTotal and the CXL node's
 # MemTotal (both relative to the baseline BASE_KB) as expected.
 look() {
@@ -52,7 +44,6 @@ look() {
 	expect_eq "$1: state, blocks, MemTotal, node $NODE MemTotal" "$2 $3 +$4 node$NODE=$4" "$got"
 	obs "$SCEN:look:$1" "$got"
 }
-sums() { md5sum /mnt/cxl/* | awk '{printf "%s ", $1}'; }
 blocks_of() { block_summary "$1" | awk '{print $1}'; }
 # range_of DAX: "START END" of its first mapping, for kmem_holdpage.
 range_of() { echo "$(cat $DAX_BASE/$1/mapping0/start) $(cat $DAX_BASE/$1/mapping0/end)"; }
@@ -142,7 +133,7 @@ scen_data() {
 	diag "wrote 16 MiB to CXL memory in $((($(now_us) - t0) / 1000)) ms"
 	n=$(node_shmem $NODE)
 	check "file a is on node $NODE (Shmem there $n kB)" [ "$n" -ge $((15 * 1024)) ]
-	sum=$(sums)
+	sum=$(sums /mnt/cxl)
 	before=$(snapshot $DAX)
 	# A page held in the last block: the unplug offlines (migrates) the others, then fails.
 	read -r s e <<<"$(range_of $DAX)"
@@ -150,10 +141,10 @@ scen_data() {
 	expect_eq "unplug fails: EBUSY" EBUSY "$(write_errno $DAX_BASE/$DAX/state unplugged)"
 	expect_eq "rolled back exactly: state, every block, MemTotal" "$before" "$(snapshot $DAX)"
 	obs "$SCEN:failed-unplug" "$(cat $DAX_BASE/$DAX/state) $(block_summary $DAX)"
-	expect_eq "file a intact after the failed unplug" "$sum" "$(sums)"
+	expect_eq "file a intact after the failed unplug" "$sum" "$(sums /mnt/cxl)"
 	expect_eq "the held page intact" intact "$(held_data)"
 	check "file b: 16 MiB more on node $NODE" dd if=/dev/urandom of=/mnt/cxl/b bs=1M count=16 2>/dev/null
-	sum=$(sums)
+	sum=$(sums /mnt/cxl)
 	# (The failed unplug migrated file a's pages in the blocks it offlined to node 0.)
 	n=$(node_shmem $NODE)
 	diag "node $NODE Shmem before the unplug: $n kB"
@@ -161,10 +152,10 @@ scen_data() {
 	t0=$(now_us)
 	step $DAX unplugged OK
 	diag "unplug with $n kB to migrate: $((($(now_us) - t0) / 1000)) ms"
-	expect_eq "both files intact, migrated off (node $NODE without memory)" "$sum 0" "$(sums) $(node_memtotal $NODE)"
+	expect_eq "both files intact, migrated off (node $NODE without memory)" "$sum 0" "$(sums /mnt/cxl) $(node_memtotal "$NODE")"
 	expect_eq "their pages now on node 0" 1 "$([ "$(node_shmem 0)" -ge $((32 * 1024)) ] && echo 1)"
 	step $DAX online_movable OK
-	expect_eq "files intact after the re-plug" "$sum" "$(sums)"
+	expect_eq "files intact after the re-plug" "$sum" "$(sums /mnt/cxl)"
 }
 
 scen_tiers() {
@@ -183,7 +174,7 @@ scen_tiers() {
 	mkdir -p /mnt/cxl
 	check "tmpfs on node 0 (mpol=bind:0)" mount -t tmpfs -o size=256m,mpol=bind:0 tmpfs /mnt/cxl
 	check "file a: 64 MiB of random data on node 0" dd if=/dev/urandom of=/mnt/cxl/a bs=1M count=64 2>/dev/null
-	sum=$(sums)
+	sum=$(sums /mnt/cxl)
 	d0=$(vmstat pgdemote_proactive)
 	# Proactive reclaim of node 0 (the reclaim that pressure runs, without the minutes of
 	# filling 3 GiB under TCG): with demotion on and a lower tier, anonymous and shmem pages
@@ -212,7 +203,7 @@ scen_tiers() {
 	obs "$SCEN:demoted" "$([ "$n" -gt 0 ] && echo yes)"
 	expect_eq "$DAX: unplugged -> OK (with the demoted pages on it)" OK "$u$(cat /tmp/unplug.err)"
 	obs "$SCEN:$DAX:unplugged" "$u $(cat $DAX_BASE/$DAX/state) $(block_summary $DAX)"
-	expect_eq "the unplug migrated them back: file intact, node $NODE without memory" "$sum 0" "$(sums) $(node_memtotal $NODE)"
+	expect_eq "the unplug migrated them back: file intact, node $NODE without memory" "$sum 0" "$(sums /mnt/cxl) $(node_memtotal "$NODE")"
 	expect_eq "demotion_enabled off" OK "$(write_errno /sys/kernel/mm/numa/demotion_enabled 0)"
 }
 
@@ -234,7 +225,7 @@ scen_teardown() {
 	check "tmpfs with mpol=bind:$NODE" mount -t tmpfs -o size=256m,mpol=bind:$NODE tmpfs /mnt/cxl
 	check "file a: 16 MiB of random data on node $NODE" dd if=/dev/urandom of=/mnt/cxl/a bs=1M count=16 2>/dev/null
 	local sum old=$DAX e up kb=$((NB * $(block_size) / 1024))
-	sum=$(sums)
+	sum=$(sums /mnt/cxl)
 	if [ $held = 1 ]; then
 		read -r s e <<<"$(range_of $DAX)"
 		check "hold a reserved page in the device's last block" hold $(printf '%#x' $((e + 1 - $(block_size)))) $e reserved
@@ -249,7 +240,7 @@ scen_teardown() {
 	diag "after the decommit: MemTotal +$up kB, node $NODE MemTotal $(node_memtotal $NODE) kB, Shmem $(node_shmem $NODE) kB"
 	obs "$SCEN:after-decommit" "+$up node$NODE=$(node_memtotal $NODE)"
 	local a b
-	a=$(zeroes /mnt/cxl/a && echo zeroes || { [ "$(sums)" = "$sum" ] && echo intact || echo changed; })
+	a=$(zeroes /mnt/cxl/a && echo zeroes || { [ "$(sums /mnt/cxl)" = "$sum" ] && echo intact || echo changed; })
 	diag "file a after the decommit: $a"
 	obs "$SCEN:file-a" "$a"
 	# Use the memory: new pages on the node, written and read back.
@@ -283,18 +274,12 @@ scen_teardown() {
 # One region interleaved over two memdevs (2-way, 4 KiB granularity: consecutive 4 KiB go to
 # alternate devices), its dax device rebuilt as two devices of half the size through the dax
 # region's create/size files, both bound, their transitions written at the same time.
-par() {
-	write_errno $DAX_BASE/$D0/state "$1" >/tmp/par0 &
-	write_errno $DAX_BASE/$D1/state "$2" >/tmp/par1 &
-	wait
-	echo "$(cat /tmp/par0) $(cat /tmp/par1)"
-}
 # three_rounds: unplugged and online_movable written to D0 and D1 at once, three times.  6 results.
 three_rounds() {
 	local r e
 	for r in 1 2 3; do
 		for v in unplugged online_movable; do
-			e=$(par $v $v)
+			e=$(par "$D0" "$v" "$D1" "$v")
 			expect_eq "round $r, at once: $D0 and $D1 $v" "OK OK $v $v" "$e $(cat $DAX_BASE/$D0/state) $(cat $DAX_BASE/$D1/state)"
 			obs "$SCEN:$r:$v" "$e $(block_summary $D0) | $(block_summary $D1)"
 		done
@@ -323,7 +308,7 @@ scen_interleave() {
 	mount -t tmpfs -o size=256m,mpol=bind:$NODE tmpfs /mnt/cxl
 	check "16 MiB of data on the interleaved memory, read back" bash -c "
 		dd if=/dev/urandom of=/tmp/a bs=1M count=16 2>/dev/null && cp /tmp/a /mnt/cxl/a && cmp /tmp/a /mnt/cxl/a"
-	expect_eq "at once: both unplugged (the data migrated off)" "OK OK" "$(par unplugged unplugged)"
+	expect_eq "at once: both unplugged (the data migrated off)" "OK OK" "$(par "$D0" unplugged "$D1" unplugged)"
 	check "the data intact after the unplug" cmp /tmp/a /mnt/cxl/a
 }
 
@@ -347,7 +332,7 @@ scen_regions() {
 	three_rounds
 	expect_eq "both online: MemTotal +$((2 * kb)) kB, $kb kB on each node" "+$((2 * kb)) $kb $kb" \
 		"+$(($(memtotal_kb) - BASE_KB)) $(node_memtotal $n1) $(node_memtotal $n2)"
-	expect_eq "at once: both unplugged" "OK OK" "$(par unplugged unplugged)"
+	expect_eq "at once: both unplugged" "OK OK" "$(par "$D0" unplugged "$D1" unplugged)"
 	check "decommit and delete $r1" region_delete $r1
 	check "decommit and delete $REGION" region_delete $REGION
 	expect_eq "both devices gone, nothing stranded: MemTotal at baseline" "0 0" \

@@ -13,7 +13,8 @@ show() {
 	printf '   memory blocks: %s\n' "$(block_summary $DAX)"
 	grep -E "$DAX|kmem" /proc/iomem | sed 's/^/   iomem: /'
 }
-step() { echo; echo "== $*"; }
+# title TEXT: a step's heading.
+title() { echo; echo "== $*"; }
 # do_write VALUE WANT: show a write to state and check its result.
 do_write() {
 	local e
@@ -23,29 +24,29 @@ do_write() {
 }
 
 echo "dax0.0: $(($(cat $DAX_BASE/$DAX/size) >> 20)) MiB on node $(cat $DAX_BASE/$DAX/target_node), memory blocks of $(($(block_size) >> 20)) MiB"
-step "1. before any kmem driver is loaded"
+title "1. before any kmem driver is loaded"
 show
-step "2. modprobe kmem: $(modinfo -F filename kmem)"
+title "2. modprobe kmem: $(modinfo -F filename kmem)"
 modprobe kmem
 check "modprobe kmem loaded the Rust driver" kmem_is_expected
 echo "   $(modinfo -F description kmem)"
 echo "   auto_online_blocks=$(cat $MEM_BASE/auto_online_blocks): the blocks are added offline"
 show
-step "3. online the device in ZONE_MOVABLE"
+title "3. online the device in ZONE_MOVABLE"
 do_write unplugged OK
 do_write online_movable OK
 show
-step "4. a rejected write changes nothing"
+title "4. a rejected write changes nothing"
 do_write online_kernel EBUSY
 do_write offline EINVAL
 show
-step "5. unplug: every block offlined and removed in one step"
+title "5. unplug: every block offlined and removed in one step"
 do_write unplugged OK
 show
-step "6. re-online: the reservations are taken again, the blocks added and onlined"
+title "6. re-online: the reservations are taken again, the blocks added and onlined"
 do_write online_movable OK
 show
-step "7. unplug, then unbind: nothing is left behind"
+title "7. unplug, then unbind: nothing is left behind"
 do_write unplugged OK
 e=$(write_errno /sys/bus/dax/drivers/kmem/unbind $DAX)
 echo "   $ echo $DAX > /sys/bus/dax/drivers/kmem/unbind -> $e"

@@ -39,7 +39,8 @@ tiers() {
 	done | tr '\n' ' ' | sed 's/ $//'
 }
 look() { obs "dramnode:$1" "$(tiers)"; diag "$1: $(tiers); node 1 in $(tier_of 1), MemTotal $(node_kb 1 MemTotal) kB"; }
-step() { expect_eq "dax0.0: $1" OK "$(write_errno $ST "$1")"; }
+# set_state STATE: write STATE to dax0.0's state, expecting OK (one result).
+set_state() { expect_eq "dax0.0: $1" OK "$(write_errno $ST "$1")"; }
 # set_dram STATE: every DRAM block of node 1 to STATE (a few tries: a page being migrated now
 # and then makes an offline fail with EBUSY).
 set_dram() {
@@ -71,19 +72,19 @@ expect_eq "dax0.0 on node 1, bound, offline at probe; node 1's DRAM online in ZO
 		echo "$(cat $MEM_BASE/$b/state)/$(awk '{print $1}' $MEM_BASE/$b/valid_zones)"; done | sort | uniq -c | awk '{printf "%s %s", $1, $2}')"
 look boot
 expect_tiers "boot: nodes 0 and 1 in the DRAM tier ($DRAM)" "$DRAM[512-639]=0-1"
-step unplugged
-step online_movable
+set_state unplugged
+set_state online_movable
 look online
 expect_tiers "dax0.0 online: node 1 stays DRAM (its type is kept), no $DT" "$DRAM[512-639]=0-1"
-step unplugged
+set_state unplugged
 expect_eq "unbind (unplugged first)" OK "$(write_errno $DRV/unbind dax0.0)"
 look unbound
 expect_eq "bind again" "OK offline" "$(write_errno $DRV/bind dax0.0) $(cat $ST)"
-step unplugged
-step online_movable
+set_state unplugged
+set_state online_movable
 look rebound-online
 expect_tiers "bound again and online: node 1 still shown DRAM (sysfs is not updated here)" "$DRAM[512-639]=0-1"
-step unplugged
+set_state unplugged
 # The node's last memory goes offline: NODE_REMOVED_LAST_MEMORY, clear_node_memory_tier().
 check "node 1's DRAM offlined: node 1 memoryless" set_dram offline
 expect_eq "node 1 MemTotal 0, not in has_memory" "0 no" "$(node_kb 1 MemTotal) $(in_list 1 /sys/devices/system/node/has_memory && echo yes || echo no)"
@@ -103,9 +104,9 @@ else
 		"$DRAM[512-639]=0-1 $DT[2816-2943]=1"
 fi
 expect_eq "node 1 MemTotal back" "$DRAM_KB" "$(node_kb 1 MemTotal)"
-step online_movable
+set_state online_movable
 look dax-online
-step unplugged
+set_state unplugged
 expect_eq "unbind at the end" OK "$(write_errno $DRV/unbind dax0.0)"
 look end
 if [ "$(tiers)" = "$DRAM[512-639]=0-1" ]; then

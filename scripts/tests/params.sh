@@ -147,36 +147,6 @@ timed_unbind() {
 	echo "$e|$(driver_of $DAX)|$((($(now_us) - t0) / 1000))"
 }
 
-# block_summary DAX: lib.sh's "N STATE/ZONE, ..." (sorted), without its ~30 forks (about
-# 0.3 s under TCG; the take-over steps call it often): the present blocks of the device's
-# mappings, which the dax bus shows whether a driver is bound or not, so that a stranded
-# device reads as lib.sh's version reads it from the reservation in /proc/iomem.
-block_summary() {
-	local bs m s e i st z k j out= keys=()
-	local -A c=()
-	read -r bs <$MEM_BASE/block_size_bytes
-	bs=$((0x$bs))
-	for m in $DAX_BASE/$1/mapping[0-9]*; do
-		read -r s <$m/start && read -r e <$m/end || continue
-		for ((i = s / bs; i <= e / bs; i++)); do
-			[ -e $MEM_BASE/memory$i ] || continue
-			read -r st <$MEM_BASE/memory$i/state || continue
-			z=-
-			[ "$st" = online ] && read -r z _ <$MEM_BASE/memory$i/valid_zones
-			c[$st/$z]=$((${c[$st/$z]:-0} + 1))
-		done
-	done
-	for k in "${!c[@]}"; do # insertion sort, byte order as sort(1) in the guest
-		for ((j = ${#keys[@]}; j > 0; j--)); do
-			[[ ${keys[j - 1]} > $k ]] || break
-			keys[j]=${keys[j - 1]}
-		done
-		keys[j]=$k
-	done
-	for k in "${keys[@]}"; do out+="${out:+, }${c[$k]} $k"; done
-	echo "${out:-0 blocks}"
-}
-
 # The device's mappings as "INDEX:START-END", for the log lines below.
 R1G=0:0x100000000-0x13fffffff
 R2_0=0:0x100000000-0x10fffffff R2_1=1:0x120000000-0x12fffffff
@@ -193,25 +163,17 @@ taken_over_lines() {
 	for m in "$@"; do echo "kmem $DAX: mapping${m%%:*}: ${m#*:} taken over: left added by an earlier unbind"; done
 }
 got_taken_over() { log | grep -F 'taken over'; }
-# dev_iomem: the device's lines of /proc/iomem: its reservations and their children.
-dev_iomem() {
-	awk -v d=" : $DAX" '
-		{ i = match($0, /[^ ]/) }
-		in_dev && i > ind { print; next }
-		{ in_dev = 0 }
-		substr($0, length($0) - length(d) + 1) == d { print; in_dev = 1; ind = i }' /proc/iomem
-}
 # dev_state: the device's state, "-" while no driver is bound (no state file).
 dev_state() { cat $ST 2>/dev/null || echo -; }
 # adopted: "STATE|BLOCKS|MEMTOTAL|IOMEM LINES" of the device, to compare after a take-over.
-adopted() { echo "$(dev_state)|$(block_summary $DAX)|$(memtotal_kb)|$(dev_iomem)"; }
+adopted() { echo "$(dev_state)|$(block_summary $DAX)|$(memtotal_kb)|$(dev_iomem $DAX)"; }
 # tx STEP: one step of a transcript: driver, state, MemTotal, blocks, the /proc/iomem lines.
 tx() {
 	local l lines
 	local d
 	d=$(driver_of $DAX)
 	diag "[$1] driver=${d:-none} state=$(dev_state) MemTotal=$(memtotal_kb) kB blocks: $(block_summary $DAX)"
-	lines=$(dev_iomem)
+	lines=$(dev_iomem $DAX)
 	[ -n "$lines" ] || lines="(no $DAX line)"
 	while IFS= read -r l; do diag "[$1]   iomem: $l"; done <<<"$lines"
 }
@@ -280,7 +242,7 @@ normal_unplug_fails() {
 	expect_eq "taken over: unplug from ZONE_NORMAL: EBUSY" EBUSY "$(write_errno $ST unplugged)"
 	expect_eq "taken over: nothing changed: state, blocks, zones, MemTotal, /proc/iomem" "$before
 $up_iomem" "$(snapshot $DAX)
-$(dev_iomem)"
+$(dev_iomem $DAX)"
 	check "taken over: failure logged" logged "kmem $DAX: hotremove failed, device left online: -16"
 }
 # unbind_timed WHAT: unbind the device, show its log lines, check that it returned with the
@@ -355,7 +317,7 @@ probe-online)
 	reprobe online
 	# ZONE_NORMAL memory stays: an unbind strands it, a bind takes it over as online_kernel
 	# (every block in ZONE_NORMAL; online_type=online does not apply), the unplug fails.
-	up_kb=$(memtotal_kb) up_iomem=$(dev_iomem)
+	up_kb=$(memtotal_kb) up_iomem=$(dev_iomem $DAX)
 	strand "online" $R1G
 	take_over "online" "online_kernel|$n online/Normal|$up_kb|$up_iomem" $R1G
 	normal_unplug_fails
@@ -421,7 +383,7 @@ distro)
 	expect_eq "rollback: state, blocks, zones, MemTotal as before" "$before" "$(snapshot $DAX)"
 	check "failure logged" logged "kmem $DAX: hotremove failed, device left online: -16"
 	# unbind=unplug cannot help: the same EBUSY, at once, then keep.
-	up_kb=$(memtotal_kb) up_iomem=$(dev_iomem)
+	up_kb=$(memtotal_kb) up_iomem=$(dev_iomem $DAX)
 	expect_eq "unbind=unplug" "OK unplug" "$(write_errno $UB unplug) $(cat $UB)"
 	dmesg -c >/dev/null
 	unbind_timed "from ZONE_NORMAL"
@@ -489,7 +451,7 @@ unbind-unplug)
 
 	# A page held transiently: the unplug retries until the 10 s bound, then keep.
 	expect_eq "unplugged, online_movable" "OK OK" "$(write_errno $ST unplugged) $(write_errno $ST online_movable)"
-	up_kb=$(memtotal_kb) up_iomem=$(dev_iomem)
+	up_kb=$(memtotal_kb) up_iomem=$(dev_iomem $DAX)
 	check "hold a transient page in the device" hold 0x100000000 0x13fffffff transient
 	dmesg -c >/dev/null
 	unbind_timed "with a held page"
@@ -501,7 +463,7 @@ unbind-unplug)
 		"$(block_summary $DAX) $(memtotal_kb)"
 	expect_eq "debugfs: the leaked list names the range" "$DAX mapping0: 0x100000000-0x13fffffff" \
 		"$(cat /sys/kernel/debug/kmem/leaked 2>&1)"
-	expect_eq "the held page still reads the same data" intact "$(release | sed -nE 's/.*data=([a-zA-Z]+).*/\1/p')"
+	expect_eq "the held page still reads the same data" intact "$(held_data)"
 	# The page released, a bind takes the memory over and the unplug removes it.
 	take_over "held page released" "online_movable|$n online/Movable|$up_kb|$up_iomem" $R1G
 	dmesg -c >/dev/null
@@ -533,7 +495,7 @@ unbind-multirange)
 	# A reserved page in the second range: the unplug fails at once (EBUSY), the first
 	# range is rolled back too, and unbind keeps both.
 	expect_eq "unplugged, online_movable" "OK OK" "$(write_errno $ST unplugged) $(write_errno $ST online_movable)"
-	up_kb=$(memtotal_kb) up_iomem=$(dev_iomem)
+	up_kb=$(memtotal_kb) up_iomem=$(dev_iomem $DAX)
 	check "hold a reserved page in the second range" hold 0x120000000 0x12fffffff reserved
 	dmesg -c >/dev/null
 	unbind_timed "with a reserved page"
@@ -545,7 +507,7 @@ kmem $DAX: mapping1: 0x120000000-0x12fffffff stuck online until reboot" "$(log |
 		"$(iomem) $(block_summary $DAX) $(memtotal_kb)"
 	expect_eq "debugfs: the leaked list names both ranges" "$DAX mapping0: 0x100000000-0x10fffffff
 $DAX mapping1: 0x120000000-0x12fffffff" "$(cat /sys/kernel/debug/kmem/leaked 2>&1)"
-	expect_eq "the held page still reads the same data" intact "$(release | sed -nE 's/.*data=([a-zA-Z]+).*/\1/p')"
+	expect_eq "the held page still reads the same data" intact "$(held_data)"
 	# The page released, a bind takes both ranges over and the unplug removes both.
 	take_over "reserved page released" "online_movable|4 online/Movable|$up_kb|$up_iomem" $R2_0 $R2_1
 	dmesg -c >/dev/null
@@ -567,7 +529,7 @@ adopt)
 	m1=$(memtotal_kb)
 	expect_eq "online_movable: $n blocks in ZONE_MOVABLE, MemTotal M1 = M0 + $size_kb kB" "$n online/Movable $size_kb" \
 		"$(block_summary $DAX) $((m1 - m0))"
-	snap=$(dev_iomem)
+	snap=$(dev_iomem $DAX)
 	expect_eq "/proc/iomem: the reservation $DAX and its System RAM (kmem)" "100000000-13fffffff : $DAX
   100000000-13fffffff : System RAM (kmem)" "$snap"
 	tx "online_movable"
@@ -631,7 +593,7 @@ adopt-multirange)
 	m0=$(memtotal_kb)
 	expect_eq "online_movable" OK "$(write_errno $ST online_movable)"
 	m1=$(memtotal_kb)
-	snap=$(dev_iomem)
+	snap=$(dev_iomem $DAX)
 	expect_eq "both ranges added, 4 blocks in ZONE_MOVABLE, MemTotal +512 MiB" "2 2 4 online/Movable $size_kb" \
 		"$(iomem) $(block_summary $DAX) $((m1 - m0))"
 	tx "online_movable"
@@ -643,7 +605,7 @@ adopt-multirange)
 	dmesg -c >/dev/null
 	expect_eq "unplugged (both ranges taken over)" OK "$(write_errno $ST unplugged)"
 	expect_eq "both ranges gone: MemTotal M0, no $DAX line in /proc/iomem, no blocks" "$m0||0" \
-		"$(memtotal_kb)|$(dev_iomem)|$(present_blocks)"
+		"$(memtotal_kb)|$(dev_iomem $DAX)|$(present_blocks)"
 	check "nothing stuck, no failure logged" no_failure_logged
 
 	# A range removed at unbind (its blocks offline) is added again at the bind, with the
@@ -683,7 +645,7 @@ $(got_taken_over)"
 	dmesg -c >/dev/null
 	expect_eq "unplugged (both ranges taken over)" OK "$(write_errno $ST unplugged)"
 	expect_eq "both ranges gone: MemTotal M0, no $DAX line in /proc/iomem, no blocks" "$m0||0" \
-		"$(memtotal_kb)|$(dev_iomem)|$(present_blocks)"
+		"$(memtotal_kb)|$(dev_iomem $DAX)|$(present_blocks)"
 	check "nothing stuck, no failure logged" no_failure_logged
 	;;
 adopt-states)
@@ -693,7 +655,7 @@ adopt-states)
 	m0=$(memtotal_kb)
 	expect_eq "online_movable: $n blocks in ZONE_MOVABLE" "OK $n online/Movable" "$(write_errno $ST online_movable) $(block_summary $DAX)"
 	m1=$(memtotal_kb)
-	snap=$(dev_iomem)
+	snap=$(dev_iomem $DAX)
 	blocks=$(dev_blocks $DAX)
 	half=$(head -n $((n / 2)) <<<"$blocks")
 	# ext_state STATE BLOCK...: write STATE to each memoryN from outside; the errnos, collapsed.
@@ -722,7 +684,7 @@ adopt-states)
 	strand "all" $R1G
 	# shellcheck disable=SC2086 # word splitting intended
 	expect_eq "all: $n blocks offlined from outside: still added, MemTotal M0" "$n OK|$n offline/-|$m0|$snap" \
-		"$(ext_state offline $blocks)|$(block_summary $DAX)|$(memtotal_kb)|$(dev_iomem)"
+		"$(ext_state offline $blocks)|$(block_summary $DAX)|$(memtotal_kb)|$(dev_iomem $DAX)"
 	tx "all: stranded, all offline"
 	take_over "all" "offline|$n offline/-|$m0|$snap" $R1G
 	expect_eq "all: debugfs view zones" "$n offline or absent" "$(view_zones)"
@@ -744,7 +706,7 @@ adopt-states)
 	take_over "mixed" "online|$((n / 2)) online/Movable, $((n / 2)) online/Normal|$m1|$snap" $R1G
 	expect_eq "mixed: debugfs view zones" "$((n / 2)) Movable, $((n / 2)) Normal" "$(view_zones)"
 	before="$(snapshot $DAX)
-$(dev_iomem)"
+$(dev_iomem $DAX)"
 	dmesg -c >/dev/null
 	e=$(write_errno $ST unplugged)
 	diag "mixed: unplug from ZONE_MOVABLE + ZONE_NORMAL: $e"
@@ -752,7 +714,7 @@ $(dev_iomem)"
 	case $e in
 	OK) expect_eq "mixed: unplugged: nothing left" "$m0 0 0 0" "$(gone)" ;;
 	EBUSY) expect_eq "mixed: unplug EBUSY (ZONE_NORMAL): nothing changed" "$before" "$(snapshot $DAX)
-$(dev_iomem)" ;;
+$(dev_iomem $DAX)" ;;
 	*) not_ok "mixed: unplug: OK or EBUSY, got $e" ;;
 	esac
 	expect_eq "debugfs: nothing in the leaked list after three strands and take-overs" "" "$(cat /sys/kernel/debug/kmem/leaked)"

@@ -39,23 +39,6 @@ MEMMAP_KB=0
 BASE_KB=$(memtotal_kb)
 N0=$(($(cat $DAX_BASE/dax0.0/size) / BS))
 
-# werr FILE VALUE: write_errno, knowing EOPNOTSUPP too.
-werr() {
-	local e
-	e=$(write_errno "$1" "$2")
-	case "$e" in *"Operation not supported"*) e=EOPNOTSUPP ;; esac
-	echo "$e"
-}
-# dev_iomem DEV: per reservation named DEV, "RANGE CHILD@RANGE..." (its direct children).
-dev_iomem() {
-	awk -v d="$1" '
-	{ match($0, /[^ ]/); lvl = RSTART; s = substr($0, lvl); i = index(s, " : ")
-	  rng = substr(s, 1, i - 1); nm = substr(s, i + 3) }
-	open && lvl <= plvl { print out; open = 0 }
-	open && lvl == plvl + 2 { out = out " " nm "@" rng }
-	nm == d { open = 1; plvl = lvl; out = rng }
-	END { if (open) print out }' /proc/iomem
-}
 # kmem_online: online blocks in every "System RAM (kmem)" range (any device, bound or not).
 kmem_online() {
 	local line range s e i n=0
@@ -73,16 +56,17 @@ kmem_online() {
 }
 # dev_problems DEV: what disagrees between a bound DEV's state, its blocks and /proc/iomem.
 dev_problems() {
-	local d=$1 st rng kids nres=0 span=0 s e blocks nb=0 b bst want zones="" zset
+	local d=$1 st res rng kids nres=0 span=0 s e blocks nb=0 b bst want zones="" zset IO_RES
 	st=$(cat $DAX_BASE/$d/state 2>/dev/null) || return 0 # unbound: checked by the scenario
-	while read -r rng kids; do
-		[ -n "$rng" ] || continue
+	iomem_now "$d"
+	for res in "${IO_RES[@]}"; do
+		read -r rng kids <<<"$res"
 		nres=$((nres + 1))
 		[ "$kids" = "System RAM (kmem)@$rng" ] || echo "$d: reservation $rng has children '$kids'"
 		s=$((0x${rng%-*}))
 		e=$((0x${rng#*-}))
 		span=$((span + (e - s + 1) / BS))
-	done <<<"$(dev_iomem "$d")"
+	done
 	blocks=$(dev_blocks "$d")
 	[ -z "$blocks" ] || nb=$(echo "$blocks" | wc -l)
 	if [ "$st" = unplugged ]; then
@@ -125,15 +109,11 @@ inv() {
 		not_ok "invariants $name"
 	fi
 }
-# step DEV VALUE WANT [DEV...]: write VALUE to DEV's state expecting WANT, then the invariants
-# of DEV and the other DEVs (two results); the outcome is an observation.
-step() {
-	local d=$1 v=$2 want=$3 e
-	shift 3
-	e=$(write_errno $DAX_BASE/$d/state "$v")
-	expect_eq "$d: $v -> $want" "$want" "$e"
-	obs "$SCEN:$d:$v" "$e $(cat $DAX_BASE/$d/state) $(block_summary "$d")"
-	inv "after $d $v" "$d" "$@"
+# step_inv DEV VALUE WANT [DEV...]: step (guest lib), then the invariants of DEV and the other
+# DEVs (two results).
+step_inv() {
+	step "$1" "$2" "$3"
+	inv "after $1 $2" "$1" "${@:4}"
 }
 mapping() { echo "$(cat $DAX_BASE/$1/mapping$2/start 2>/dev/null)-$(cat $DAX_BASE/$1/mapping$2/end 2>/dev/null)"; }
 iomem_names() { grep -E "dax0|kmem" /proc/iomem | sed 's/^ *[0-9a-f]*-[0-9a-f]* : //' | tr '\n' '|'; }
@@ -151,22 +131,22 @@ scen_tiers() {
 	start
 	expect_eq "after probe (blocks offline): node 0 in $DRAM, node 1 in no tier" "$DRAM none" "$(tier_of 0) $(tier_of 1)"
 	obs tiers:probe "$(tiers)"
-	step dax0.0 unplugged OK
-	step dax0.0 online_movable OK
+	step_inv dax0.0 unplugged OK
+	step_inv dax0.0 online_movable OK
 	expect_eq "online: node 1 in $DT (kmem's memory type, abstract distance 5 x DRAM)" "$DRAM $DT" "$(tier_of 0) $(tier_of 1)"
 	obs tiers:online "$(tiers)"
-	step dax0.0 unplugged OK
+	step_inv dax0.0 unplugged OK
 	expect_eq "unplugged: node 1 in no tier, $DT gone" "none absent" "$(tier_of 1) $([ -d $TIERS/$DT ] && echo present || echo absent)"
 	# A clean unbind clears the node's memory type; a new probe sets it again.
 	expect_eq "unbind (unplugged first)" OK "$(write_errno $DRV/unbind dax0.0)"
 	expect_eq "unbound, nothing left, MemTotal at baseline" " 0 0 $BASE_KB" "$(driver_of dax0.0) $(kmem_ram_count) $(dev_reserved dax0.0) $(memtotal_kb)"
 	# (dax bus, either driver) memmap_on_memory needs memory_hotplug.memmap_on_memory.
-	expect_eq "memmap_on_memory=1 without memory_hotplug.memmap_on_memory: EOPNOTSUPP" EOPNOTSUPP "$(werr $DAX_BASE/dax0.0/memmap_on_memory 1)"
+	expect_eq "memmap_on_memory=1 without memory_hotplug.memmap_on_memory: EOPNOTSUPP" EOPNOTSUPP "$(write_errno $DAX_BASE/dax0.0/memmap_on_memory 1)"
 	expect_eq "memmap_on_memory still 0" 0 "$(cat $DAX_BASE/dax0.0/memmap_on_memory)"
 	expect_eq "bind again" OK "$(write_errno $DRV/bind dax0.0)"
 	expect_eq "re-probed: offline, node 1 in no tier" "offline none" "$(cat $ST) $(tier_of 1)"
-	step dax0.0 unplugged OK
-	step dax0.0 online_movable OK
+	step_inv dax0.0 unplugged OK
+	step_inv dax0.0 online_movable OK
 	expect_eq "online after the re-probe: node 1 in $DT again" "$DT" "$(tier_of 1)"
 	# A stranding unbind keeps the memory type: the stranded blocks can be onlined again.
 	expect_eq "unbind while online" OK "$(write_errno $DRV/unbind dax0.0)"
@@ -218,33 +198,33 @@ scen_groups() {
 	# Not NUMA-aware: node 1 has no early kernel memory of its own; the system ratio applies.
 	echo N >$P/auto_movable_numa_aware
 	echo 301 >$P/auto_movable_ratio
-	step dax0.0 unplugged OK dax0.1 dax0.2
-	step dax0.1 unplugged OK dax0.0 dax0.2
-	step dax0.2 unplugged OK dax0.0 dax0.1
-	step dax0.0 online OK dax0.1 dax0.2
+	step_inv dax0.0 unplugged OK dax0.1 dax0.2
+	step_inv dax0.1 unplugged OK dax0.0 dax0.2
+	step_inv dax0.2 unplugged OK dax0.0 dax0.1
+	step_inv dax0.0 online OK dax0.1 dax0.2
 	expect_eq "ratio 301%: online puts the group in ZONE_MOVABLE" "8 online/Movable" "$(block_summary dax0.0)"
-	step dax0.0 unplugged OK dax0.1 dax0.2
+	step_inv dax0.0 unplugged OK dax0.1 dax0.2
 	echo 20 >$P/auto_movable_ratio
-	step dax0.0 online_movable OK dax0.1 dax0.2
-	step dax0.0 unplugged OK dax0.1 dax0.2
+	step_inv dax0.0 online_movable OK dax0.1 dax0.2
+	step_inv dax0.0 unplugged OK dax0.1 dax0.2
 	# 50% of ~3 GiB early kernel memory: one 1 GiB group fits in ZONE_MOVABLE, two do not.
 	echo 50 >$P/auto_movable_ratio
-	step dax0.0 online OK dax0.1 dax0.2
+	step_inv dax0.0 online OK dax0.1 dax0.2
 	expect_eq "ratio 50%: the first group fits: Movable" "8 online/Movable" "$(block_summary dax0.0)"
-	step dax0.1 online OK dax0.0 dax0.2
+	step_inv dax0.1 online OK dax0.0 dax0.2
 	expect_eq "ratio 50%: the second group, counted with the first, does not: all of it Normal" "8 online/Normal" "$(block_summary dax0.1)"
-	step dax0.0 unplugged OK dax0.1 dax0.2
-	step dax0.0 online OK dax0.1 dax0.2
+	step_inv dax0.0 unplugged OK dax0.1 dax0.2
+	step_inv dax0.0 online OK dax0.1 dax0.2
 	expect_eq "ratio 50%, dax0.1 Normal: dax0.0 fits again: Movable" "8 online/Movable" "$(block_summary dax0.0)"
-	step dax0.0 unplugged OK dax0.1 dax0.2
+	step_inv dax0.0 unplugged OK dax0.1 dax0.2
 	# 20%: about 600 MiB may be Movable; half of the group would fit, but a group is one unit.
 	echo 20 >$P/auto_movable_ratio
-	step dax0.0 online OK dax0.1 dax0.2
+	step_inv dax0.0 online OK dax0.1 dax0.2
 	expect_eq "ratio 20%: the whole group Normal (4 of its 8 blocks alone would fit)" "8 online/Normal" "$(block_summary dax0.0)"
 	# NUMA-aware (the default): node 1 has no kernel memory of its own, nothing on it is Movable.
 	echo Y >$P/auto_movable_numa_aware
 	echo 301 >$P/auto_movable_ratio
-	step dax0.2 online OK dax0.0 dax0.1
+	step_inv dax0.2 online OK dax0.0 dax0.1
 	expect_eq "NUMA-aware, ratio 301%: node 1 has no early kernel memory: Normal" "8 online/Normal" "$(block_summary dax0.2)"
 }
 
@@ -254,37 +234,37 @@ scen_memmap() {
 	plan 35
 	start
 	expect_eq "memory_hotplug.memmap_on_memory" Y "$(cat $P/memmap_on_memory)"
-	expect_eq "memmap_on_memory=1 while bound: EBUSY (dax bus)" EBUSY "$(werr $DAX_BASE/dax0.0/memmap_on_memory 1)"
+	expect_eq "memmap_on_memory=1 while bound: EBUSY (dax bus)" EBUSY "$(write_errno $DAX_BASE/dax0.0/memmap_on_memory 1)"
 	expect_eq "memmap_on_memory still 0" 0 "$(cat $DAX_BASE/dax0.0/memmap_on_memory)"
-	step dax0.0 unplugged OK
+	step_inv dax0.0 unplugged OK
 	expect_eq "unbind" OK "$(write_errno $DRV/unbind dax0.0)"
-	expect_eq "memmap_on_memory=1 on the unbound device" "OK 1" "$(werr $DAX_BASE/dax0.0/memmap_on_memory 1) $(cat $DAX_BASE/dax0.0/memmap_on_memory)"
+	expect_eq "memmap_on_memory=1 on the unbound device" "OK 1" "$(write_errno $DAX_BASE/dax0.0/memmap_on_memory 1) $(cat $DAX_BASE/dax0.0/memmap_on_memory)"
 	expect_eq "bind" OK "$(write_errno $DRV/bind dax0.0)"
 	expect_eq "bound, blocks added offline" "offline $N0 offline/-" "$(cat $ST) $(block_summary dax0.0)"
 	# 64-byte struct page: 2 MiB of memmap per 128 MiB block.
 	MEMMAP_KB=$mm_kb
 	inv "after bind with memmap_on_memory" dax0.0
-	expect_eq "the same value while bound: OK" OK "$(werr $DAX_BASE/dax0.0/memmap_on_memory 1)"
-	expect_eq "another value while bound: EBUSY" EBUSY "$(werr $DAX_BASE/dax0.0/memmap_on_memory 0)"
-	step dax0.0 unplugged OK
-	step dax0.0 online_movable OK
+	expect_eq "the same value while bound: OK" OK "$(write_errno $DAX_BASE/dax0.0/memmap_on_memory 1)"
+	expect_eq "another value while bound: EBUSY" EBUSY "$(write_errno $DAX_BASE/dax0.0/memmap_on_memory 0)"
+	step_inv dax0.0 unplugged OK
+	step_inv dax0.0 online_movable OK
 	grow=$(($(memtotal_kb) - BASE_KB))
 	diag "memmap on memory: MemTotal +$grow kB for $size_kb kB"
 	obs memmap:grow_kb "$grow"
 	check "MemTotal grew by less than the size ($grow < $size_kb kB)" [ "$grow" -lt "$size_kb" ]
 	expect_eq "MemTotal grew by the size less $mm_kb kB of memmap per block" $((N0 * (BS_KB - mm_kb))) "$grow"
-	step dax0.0 unplugged OK
-	step dax0.0 online_movable OK
-	step dax0.0 unplugged OK
+	step_inv dax0.0 unplugged OK
+	step_inv dax0.0 online_movable OK
+	step_inv dax0.0 unplugged OK
 	# The same device without the memmap on its memory: the full size.
 	expect_eq "unbind" OK "$(write_errno $DRV/unbind dax0.0)"
-	expect_eq "memmap_on_memory=0" "OK 0" "$(werr $DAX_BASE/dax0.0/memmap_on_memory 0) $(cat $DAX_BASE/dax0.0/memmap_on_memory)"
+	expect_eq "memmap_on_memory=0" "OK 0" "$(write_errno $DAX_BASE/dax0.0/memmap_on_memory 0) $(cat $DAX_BASE/dax0.0/memmap_on_memory)"
 	expect_eq "bind" OK "$(write_errno $DRV/bind dax0.0)"
 	MEMMAP_KB=0
-	step dax0.0 unplugged OK
-	step dax0.0 online_movable OK
+	step_inv dax0.0 unplugged OK
+	step_inv dax0.0 online_movable OK
 	expect_eq "memmap_on_memory=0: MemTotal grew by the full size" "$size_kb" "$(($(memtotal_kb) - BASE_KB))"
-	step dax0.0 unplugged OK
+	step_inv dax0.0 unplugged OK
 }
 
 # --- reservation conflicts on a two-range device ------------------------------------------------
@@ -294,15 +274,15 @@ scen_conflict() {
 	sz() { write_errno $DAX_BASE/$1/size $(($2 * MIB)); }
 	plan 35
 	start
-	step dax0.0 unplugged OK
+	step_inv dax0.0 unplugged OK
 	expect_eq "unbind dax0.0" OK "$(write_errno $DRV/unbind dax0.0)"
 	# dax0.1 takes [4.5G, 4.75G) and strands it: online, then unbound.
 	e="$(sz dax0.0 0) $(sz dax0.0 512) $(write_errno $R/create 1) $(sz dax0.1 256)"
 	expect_eq "dax0.0 512 MiB, new dax0.1 256 MiB after it" "OK OK OK OK" "$e"
 	expect_eq "dax0.1 at 0x120000000" "0x120000000-0x12fffffff" "$(mapping dax0.1 0)"
 	expect_eq "bind dax0.1" OK "$(write_errno $DRV/bind dax0.1)"
-	step dax0.1 unplugged OK
-	step dax0.1 online_movable OK
+	step_inv dax0.1 unplugged OK
+	step_inv dax0.1 online_movable OK
 	expect_eq "unbind dax0.1 while online" OK "$(write_errno $DRV/unbind dax0.1)"
 	expect_eq "stranded: dax0.1's range still reserved, its 2 blocks online" "1 2 online/Movable" "$(dev_reserved dax0.1) $(block_summary dax0.1)"
 	inv "after stranding dax0.1"
@@ -318,11 +298,11 @@ scen_conflict() {
 	obs conflict:bind_log "$log"
 	expect_eq "logged once: mapping1 could not reserve region" 1 "$(dmesg | grep -c 'kmem dax0.0: mapping1: 0x120000000-0x12fffffff could not reserve region')"
 	inv "after the partial bind" dax0.0
-	step dax0.0 unplugged OK
-	step dax0.0 online_movable OK
+	step_inv dax0.0 unplugged OK
+	step_inv dax0.0 online_movable OK
 	expect_eq "online: the first range only" "1 2 online/Movable" "$(dev_reserved dax0.0) $(block_summary dax0.0)"
 	expect_eq "the online logged the conflict again" 2 "$(dmesg | grep -c 'kmem dax0.0: mapping1: 0x120000000-0x12fffffff could not reserve region')"
-	step dax0.0 unplugged OK
+	step_inv dax0.0 unplugged OK
 	# dax0.0: the stranded range first, then [4.25G, 4.5G): nothing may be kept.
 	expect_eq "unbind dax0.0" OK "$(write_errno $DRV/unbind dax0.0)"
 	e="$(sz dax0.0 0) $(sz dax0.2 0) $(sz dax0.2 512) $(sz dax0.0 256) $(sz dax0.2 256) $(sz dax0.0 512)"
@@ -344,8 +324,8 @@ scen_rmmod() {
 	if [ "$KMEM_RS_MODE" = rust ]; then plan 28; else plan 27; fi
 	start
 	check "split into dax0.0 and dax0.1 of 1 GiB" split_two
-	step dax0.0 unplugged OK dax0.1
-	step dax0.0 online_movable OK dax0.1
+	step_inv dax0.0 unplugged OK dax0.1
+	step_inv dax0.0 online_movable OK dax0.1
 	dmesg -c >/dev/null
 	expect_eq "rmmod kmem with dax0.0 online and dax0.1 offline" OK "$(rmmod kmem 2>&1 && echo OK)"
 	expect_eq "module gone, both unbound" "absent [] []" "$(module_state) [$(driver_of dax0.0)] [$(driver_of dax0.1)]"
@@ -377,9 +357,9 @@ scen_rmmod() {
 		obs rmmod:rebind "$e"
 		expect_eq "explicit bind of dax0.0: EBUSY" EBUSY "$e"
 	fi
-	step dax0.1 unplugged OK
-	step dax0.1 online_movable OK
-	step dax0.1 unplugged OK
+	step_inv dax0.1 unplugged OK
+	step_inv dax0.1 online_movable OK
+	step_inv dax0.1 unplugged OK
 	expect_eq "rmmod kmem again (dax0.1 unplugged)" OK "$(rmmod kmem 2>&1 && echo OK)"
 	if [ "$KMEM_RS_MODE" = rust ]; then
 		expect_eq "/proc/iomem: nothing left" "" "$(iomem_names)"
@@ -396,8 +376,8 @@ scen_retry() {
 	local w u m rw ru rm t0 ms r
 	plan 36
 	start
-	step dax0.0 unplugged OK
-	step dax0.0 online_movable OK
+	step_inv dax0.0 unplugged OK
+	step_inv dax0.0 online_movable OK
 	# A: unbind waits for the retrying unplug; the hold is released 2 s later.
 	check "hold a transient page" hold 0x100000000 0x13fffffff transient
 	bg_unplug
@@ -429,8 +409,8 @@ scen_retry() {
 	inv "after the unbind"
 	# B: rmmod waits the same way.
 	expect_eq "bind dax0.0 again" OK "$(write_errno $DRV/bind dax0.0)"
-	step dax0.0 unplugged OK
-	step dax0.0 online_movable OK
+	step_inv dax0.0 unplugged OK
+	step_inv dax0.0 online_movable OK
 	check "hold a transient page" hold 0x100000000 0x13fffffff transient
 	bg_unplug
 	sleep 1
@@ -450,8 +430,8 @@ scen_retry() {
 	# C: SIGKILL to the retrying unplug while the unbind waits: the unbind strands the memory.
 	expect_eq "modprobe kmem" OK "$(modprobe kmem 2>&1 && echo OK)"
 	expect_eq "reloaded, dax0.0 bound offline" "kmem offline" "$(driver_of dax0.0) $(cat $ST)"
-	step dax0.0 unplugged OK
-	step dax0.0 online_movable OK
+	step_inv dax0.0 unplugged OK
+	step_inv dax0.0 online_movable OK
 	check "hold a transient page" hold 0x100000000 0x13fffffff transient
 	bg_unplug
 	sleep 1
@@ -480,7 +460,7 @@ scen_killadd() {
 	local r w rc at t0 ms killed=0
 	plan $((4 + 4 * 3))
 	start
-	step dax0.0 unplugged OK
+	step_inv dax0.0 unplugged OK
 	for r in 1 2 3; do
 		t0=$(now_us)
 		(echo online_movable >$ST) 2>/dev/null &
@@ -497,33 +477,26 @@ scen_killadd() {
 		expect_eq "round $r: the hot-add ran to completion" "online_movable $N0 online/Movable" "$(cat $ST) $(block_summary dax0.0)"
 		obs "killadd:$r" "$(cat $ST) $(block_summary dax0.0)"
 		inv "after SIGKILL during hot-add, round $r" dax0.0
-		step dax0.0 unplugged OK
+		step_inv dax0.0 unplugged OK
 	done
 	check "the SIGKILL hit the writer inside the hot-add ($killed of 3 rounds)" [ $killed -ge 1 ]
 }
 
 # --- two devices of one region in parallel ---------------------------------------------------------------
-# par V0 V1: write V0 to dax0.0 and V1 to dax0.1 at the same time; prints both errno names.
-par() {
-	write_errno $DAX_BASE/dax0.0/state "$1" >/tmp/par0 &
-	write_errno $DAX_BASE/dax0.1/state "$2" >/tmp/par1 &
-	wait
-	echo "$(cat /tmp/par0) $(cat /tmp/par1)"
-}
 scen_concurrent() {
 	local rounds=${2:-3} r pair e p bad t0 s0 s1
 	plan $((7 + rounds))
 	start
 	check "split into dax0.0 and dax0.1 of 1 GiB" split_two
-	step dax0.0 unplugged OK dax0.1
-	step dax0.1 unplugged OK dax0.0
+	step_inv dax0.0 unplugged OK dax0.1
+	step_inv dax0.1 unplugged OK dax0.0
 	for ((r = 1; r <= rounds; r++)); do
 		bad=""
 		t0=$(now_us)
 		for pair in "online_movable online_movable" "unplugged unplugged" "online_movable unplugged" \
 			"unplugged online_movable" "online_movable online_movable" "unplugged unplugged"; do
 			set -- $pair
-			e=$(par $1 $2)
+			e=$(par dax0.0 "$1" dax0.1 "$2")
 			s0=$(cat $DAX_BASE/dax0.0/state)
 			s1=$(cat $DAX_BASE/dax0.1/state)
 			[ "$e" = "OK OK" ] || bad="$bad [$pair: $e]"
@@ -539,19 +512,18 @@ scen_concurrent() {
 }
 
 # --- data survives failed unplugs -------------------------------------------------------------------------
-sums() { md5sum /mnt/n1/* | awk '{printf "%s ", $1}'; }
 scen_data() {
 	local sum before n1 w
 	plan 25
 	start
-	step dax0.0 unplugged OK
-	step dax0.0 online_movable OK
+	step_inv dax0.0 unplugged OK
+	step_inv dax0.0 online_movable OK
 	mkdir -p /mnt/n1
 	check "tmpfs with mpol=bind:1" mount -t tmpfs -o size=256m,mpol=bind:1 tmpfs /mnt/n1
 	check "file a: 64 MiB of random data" dd if=/dev/urandom of=/mnt/n1/a bs=1M count=64 2>/dev/null
 	n1=$(node_shmem 1)
 	check "file a is on node 1 (node 1 Shmem $n1 kB)" [ "${n1:-0}" -ge $((60 * 1024)) ]
-	sum=$(sums)
+	sum=$(sums /mnt/n1)
 	before=$(snapshot dax0.0)
 	# The hold in the last block: the first seven blocks are offlined (their pages migrated
 	# to node 0) before the unplug fails and onlines them again.
@@ -560,12 +532,12 @@ scen_data() {
 	expect_eq "rolled back: state, every block's state and zone, MemTotal" "$before" "$(snapshot dax0.0)"
 	inv "after the failed unplug" dax0.0
 	diag "node 1 Shmem after the failed unplug: $(node_shmem 1) kB"
-	expect_eq "file a intact after the failed unplug" "$sum" "$(sums)"
+	expect_eq "file a intact after the failed unplug" "$sum" "$(sums /mnt/n1)"
 	expect_eq "the held page intact" intact "$(held_data)"
 	check "file b: 64 MiB of random data" dd if=/dev/urandom of=/mnt/n1/b bs=1M count=64 2>/dev/null
 	n1=$(node_shmem 1)
 	check "file b is on node 1 (node 1 Shmem $n1 kB)" [ "${n1:-0}" -ge $((60 * 1024)) ]
-	sum=$(sums)
+	sum=$(sums /mnt/n1)
 	check "hold a transient page" hold 0x100000000 0x13fffffff transient
 	bg_unplug
 	sleep 2
@@ -575,10 +547,10 @@ scen_data() {
 	expect_eq "SIGKILL: rolled back exactly" "$before" "$(snapshot dax0.0)"
 	inv "after the aborted unplug" dax0.0
 	diag "node 1 Shmem after the aborted unplug: $(node_shmem 1) kB"
-	expect_eq "files a and b intact after the aborted unplug" "$sum" "$(sums)"
+	expect_eq "files a and b intact after the aborted unplug" "$sum" "$(sums /mnt/n1)"
 	expect_eq "the held page intact" intact "$(held_data)"
-	step dax0.0 unplugged OK
-	expect_eq "files a and b intact after the unplug, node 1 without file pages" "$sum 0" "$(sums) $(node_shmem 1)"
+	step_inv dax0.0 unplugged OK
+	expect_eq "files a and b intact after the unplug, node 1 without file pages" "$sum 0" "$(sums /mnt/n1) $(node_shmem 1)"
 	umount /mnt/n1
 }
 

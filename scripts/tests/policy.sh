@@ -46,20 +46,12 @@ node=$(cat $DAX_BASE/$DAX/target_node)
 n=$(($(cat $DAX_BASE/$DAX/size) / $(block_size)))
 size_kb=$((n * $(block_size) / 1024))
 
-# node_kb: MemTotal of the device's node in kB (0 when the node has no memory).
-node_kb() {
-	local kb
-	kb=$(awk '/MemTotal:/ {print $4}' $MEM_BASE/../node/node$node/meminfo 2>/dev/null)
-	echo "${kb:-0}"
-}
-# iomem_dev: the device's lines of /proc/iomem (the reservation and its RAM).
-iomem_dev() { grep -E " : ($DAX|System RAM \(kmem\))\$" /proc/iomem; }
 # full: state, every block's state and valid_zones, MemTotal, the node's MemTotal
 # and the device's /proc/iomem lines, for exact comparison.
 full() {
 	snapshot $DAX
-	echo "node$node=$(node_kb)"
-	iomem_dev
+	echo "node$node=$(node_memtotal "$node")"
+	dev_iomem $DAX
 }
 # The zone "online" picks for this device under the policy of the moment.
 ONLINE_ZONE=Normal
@@ -88,11 +80,11 @@ probe() {
 	obs probe_state "$(cat $ST)"
 	expect_eq "probe added every block, $(summary_of "$t")" "$(summary_of "$t")" "$(block_summary $DAX)"
 	obs probe_blocks "$(block_summary $DAX)"
-	expect_eq "node $node MemTotal at probe: $want_kb kB" "$want_kb" "$(node_kb)"
-	obs probe_node_kb "$(node_kb)"
+	expect_eq "node $node MemTotal at probe: $want_kb kB" "$want_kb" "$(node_memtotal "$node")"
+	obs probe_node_kb "$(node_memtotal "$node")"
 	expect_eq "/proc/iomem: reservation $DAX with one System RAM (kmem) child" "1 1" \
 		"$(dev_reserved $DAX) $(kmem_ram_count)"
-	obs probe_iomem "$(iomem_dev | sed 's/^ *//' | tr '\n' '|')"
+	obs probe_iomem "$(dev_iomem $DAX | sed 's/^ *//' | tr '\n' '|')"
 }
 
 # reject: from the current (plugged) state S, writes that are refused get their
@@ -141,7 +133,7 @@ unplug() {
 		expect_eq "$label: no blocks, no System RAM (kmem), reservation released" "0 blocks 0 0" \
 			"$(block_summary $DAX) $(kmem_ram_count) $(dev_reserved $DAX)"
 		expect_eq "$label: MemTotal down by exactly the online memory ($drop kB)" "$drop" "$((kb - $(memtotal_kb)))"
-		expect_eq "$label: node $node has no memory left" 0 "$(node_kb)"
+		expect_eq "$label: node $node has no memory left" 0 "$(node_memtotal "$node")"
 		expect_eq "$label: unplugged again is a no-op" "OK unplugged" "$(write_errno $ST unplugged) $(cat $ST)"
 	else
 		expect_eq "$label: unplug from $s failed with EBUSY" EBUSY "$e"
@@ -182,8 +174,8 @@ replug() {
 	e=$(write_errno $ST $t)
 	expect_eq "$t from unplugged" OK "$e"
 	expect_eq "$t: state, every block online in $z, node $node MemTotal" \
-		"$t|$(summary_of $t)|$size_kb" "$(cat $ST)|$(block_summary $DAX)|$(node_kb)"
-	obs "replug[$t]" "$e $(cat $ST) $(block_summary $DAX) $(node_kb)"
+		"$t|$(summary_of $t)|$size_kb" "$(cat $ST)|$(block_summary $DAX)|$(node_memtotal "$node")"
+	obs "replug[$t]" "$e $(cat $ST) $(block_summary $DAX) $(node_memtotal "$node")"
 	expect_eq "$t: /proc/zoneinfo node $node zone $z manages $size_kb kB more" \
 		"$size_kb" "$(($(managed_kb $z) - ${before:-0}))"
 }

@@ -76,39 +76,20 @@ for ((m = 0; m < 4; m++)); do
 done
 
 # The checks after every transition run while the writers hammer on CPU 1; they
-# fork once (awk on /proc/iomem) and read everything else with bash builtins,
-# setting variables rather than printing.
-# iomem_now DAX: "R C": DAX's reservations and the "System RAM (kmem)" resources nested in them.
-iomem_now() {
-	awk -v dev="$1" '
-		{ match($0, /^ */); ind = RLENGTH }
-		in_dev && ind <= dind { in_dev = 0 }
-		in_dev && /System RAM \(kmem\)/ { c++ }
-		$0 ~ (" : " dev "$") { in_dev = 1; dind = ind; r++ }
-		END { print r + 0, c + 0 }' /proc/iomem
-}
-# memtotal_now: MT = MemTotal (kB); EMT = the baseline plus what is online now
-# (dax0.0: 1 GiB, dax0.1: 256 MiB).
-memtotal_now() {
-	local k v s0= s1=
-	while read -r k v _; do [ "$k" = MemTotal: ] && break; done </proc/meminfo
-	MT=$v
-	[ -e $A ] && read -r s0 <$A
-	read -r s1 <$DAX_BASE/$D1/state
-	EMT=$base
-	case $s0 in online*) EMT=$((EMT + 1048576)) ;; esac
-	case $s1 in online*) EMT=$((EMT + 262144)) ;; esac
-}
+# fork nothing (dev_now reads everything with bash builtins) and set variables
+# rather than print.
 # consistent WANT_STATE WANT_BLOCKS N: M = "" if dax0.0 reads WANT_STATE ("-": not
 # bound), its blocks are WANT_BLOCKS, it has N reservations and N System RAM (kmem)
-# children, and MemTotal is what is online; else what differs.
+# children, and MemTotal is the baseline plus what is online (dax0.0: 1 GiB,
+# dax0.1: 256 MiB); else what differs.
 consistent() {
-	local st=-
-	[ -e $A ] && read -r st <$A
-	blocks_now "${BLOCKS[@]}"
-	memtotal_now
-	M="$st | $BN | $(iomem_now $D0) | $MT"
-	[ "$M" = "$1 | $2 | $3 $3 | $EMT" ] && M= || M="want '$1 | $2 | $3 $3 | $EMT', got '$M'"
+	local s1 emt=$base
+	dev_now $D0 "${BLOCKS[@]}"
+	read -r s1 <$DAX_BASE/$D1/state
+	case $DS in online*) emt=$((emt + 1048576)) ;; esac
+	case $s1 in online*) emt=$((emt + 262144)) ;; esac
+	M="$DS | $BN | $IO | $MT"
+	[ "$M" = "$1 | $2 | $3 $3 | $emt" ] && M= || M="want '$1 | $2 | $3 $3 | $emt', got '$M'"
 }
 
 # --- participants: the external writers (1..W) and the interleaver (0) ----------------------
@@ -159,7 +140,7 @@ stop_all() {
 # dax0.0, without forking (open, write and close in this shell), and count the
 # results per phase, request and errno name.
 writer() {
-	local id=$1 f req res line
+	local id=$1 f req res line E
 	local -A C=()
 	local REQ1=(offline offline offline online_movable) REQ2=(online_movable online_movable online_movable offline)
 	taskset -p 2 $BASHPID >/dev/null 2>&1 || echo "writer $id: taskset failed" >>$R/errors
@@ -172,14 +153,8 @@ writer() {
 			res=OK
 		else
 			read -r line <$R/err.$id
-			case "${line##*: }" in
-			"Device or resource busy") res=EBUSY ;;
-			"Invalid argument") res=EINVAL ;;
-			"No such file or directory") res=ENOENT ;;
-			"Permission denied") res=EACCES ;;
-			"No such device") res=ENODEV ;;
-			*) res="ERR(${line##*: })" ;;
-			esac
+			errno_name "$line"
+			res=$E
 		fi
 		C[$PHASE $req $res]=$((${C[$PHASE $req $res]:-0} + 1))
 	done

@@ -63,18 +63,8 @@ end=$((${EPOCHREALTIME/./} + SECS * 1000000))
 mkfifo $S/nap
 exec {NAP}<>$S/nap
 nap() { read -r -t "$1" -u $NAP; }
-# errno_name MESSAGE: E = the errno name of bash's message for a failed open or write.
-errno_name() {
-	case "${1##*: }" in
-	"Device or resource busy") E=EBUSY ;;
-	"Invalid argument") E=EINVAL ;;
-	"No such file or directory") E=ENOENT ;;
-	"Permission denied") E=EACCES ;;
-	"No such device") E=ENODEV ;;
-	*) E="ERR(${1##*: })" ;;
-	esac
-}
-# put FILE VALUE ID: E = OK or the errno name of writing VALUE to FILE (open, write, close in this shell).
+# put FILE VALUE ID: E = OK or the errno name of writing VALUE to FILE (open, write, close in
+# this shell; errno_name).
 put() {
 	local line
 	if printf %s "$2" 2>$S/err.$3 >"$1"; then
@@ -83,25 +73,6 @@ put() {
 		read -r line <$S/err.$3
 		errno_name "$line"
 	fi
-}
-# iomem_now: IO = "R C", dax0.0's reservations and the System RAM (kmem) resources nested in them.
-iomem_now() {
-	local line ind=-1 r=0 c=0 lead
-	while IFS= read -r line; do
-		lead=${line%%[^ ]*}
-		if ((ind >= 0)) && ((${#lead} > ind)); then
-			[[ $line == *"System RAM (kmem)" ]] && c=$((c + 1))
-			continue
-		fi
-		ind=-1
-		if [[ $line == *" : $DAX" ]]; then r=$((r + 1)) ind=${#lead}; fi
-	done </proc/iomem
-	IO="$r $c"
-}
-memtotal_now() {
-	local k v
-	while read -r k v _; do [ "$k" = MemTotal: ] && break; done </proc/meminfo
-	MT=$v
 }
 # allowed_now: AL = the debugfs count of allowed external transitions ("-" if unbound).
 allowed_now() {
@@ -116,7 +87,7 @@ allowed_now() {
 # online_movable, or "-": unbound), else what differs.  A block caught in
 # going-offline is an external request being refused at that instant: read again.
 consistent() {
-	local want=$1 st=- i wb wio wmt wal=0
+	local want=$1 i wb wio wmt wal=0
 	case $want in
 	-) wb="0 blocks" wio="0 0" wmt=$base wal=- ;;
 	unplugged) wb="0 blocks" wio="0 0" wmt=$base ;;
@@ -124,15 +95,12 @@ consistent() {
 	online_movable) wb="$nb online/Movable" wio="1 1" wmt=$((base + nb * bs / 1024)) ;;
 	esac
 	for ((i = 0; i < 20; i++)); do
-		blocks_now "${BLOCKS[@]}"
+		dev_now $DAX "${BLOCKS[@]}"
 		[[ $BN == *going* ]] || break
 		nap 0.002
 	done
-	[ -e $ST ] && read -r st <$ST
-	iomem_now
-	memtotal_now
 	allowed_now
-	M="state $st, blocks $BN, iomem $IO, MemTotal $MT, allowed $AL"
+	M="state $DS, blocks $BN, iomem $IO, MemTotal $MT, allowed $AL"
 	if [ "$M" = "state $want, blocks $wb, iomem $wio, MemTotal $wmt, allowed $wal" ]; then
 		M=
 	else
