@@ -441,7 +441,7 @@ shellcheck_clean() {
 	shellcheck -S warning -e SC1091,SC2317 -f gcc "${host[@]}" &&
 		shellcheck -s bash -S warning -e SC1091,SC2317 -f gcc "${guest[@]}"
 }
-#GATE-PENDING gate "shellcheck: every shell script, no warning" shellcheck_clean
+gate "shellcheck: every shell script, no warning" shellcheck_clean
 # The KTAP parser that counts every guest run's results (scripts/ktap.py), on its own cases.
 gate "scripts/ktap.py: its unit tests ($(grep -c '    def test_' "$here/test_ktap.py") cases)" \
 	python3 "$here/test_ktap.py"

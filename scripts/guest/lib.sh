@@ -346,7 +346,7 @@ memdevs_of() { cxl list -M -d "$1" 2>/dev/null | sed -nE 's/.*"memdev":"(mem[0-9
 # endpoint_decoders: endpoint_decoder of every memdev, in memdev order.
 endpoint_decoders() {
 	local m
-	for m in $(ls -d $CXL_BASE/mem* | xargs -n1 basename | sort -V); do endpoint_decoder "$m" || return 1; done
+	for m in $(for d in "$CXL_BASE"/mem*; do echo "${d##*/}"; done | sort -V); do endpoint_decoder "$m" || return 1; done
 }
 # region_create WAYS PER_DEV_BYTES [ROOT [ENDPOINT_DECODER...]]: a committed RAM region in the
 # window of root decoder ROOT (decoder0.0) over the given endpoint decoders (the first WAYS

@@ -136,8 +136,8 @@ scen_data() {
 	sum=$(sums /mnt/cxl)
 	before=$(snapshot $DAX)
 	# A page held in the last block: the unplug offlines (migrates) the others, then fails.
-	read -r s e <<<"$(range_of $DAX)"
-	check "hold a reserved page in the device's last block" hold $(printf '%#x' $((e + 1 - $(block_size)))) $e reserved
+	read -r _ e <<<"$(range_of $DAX)"
+	check "hold a reserved page in the device's last block" hold "$(printf '%#x' $((e + 1 - $(block_size))))" "$e" reserved
 	expect_eq "unplug fails: EBUSY" EBUSY "$(write_errno $DAX_BASE/$DAX/state unplugged)"
 	expect_eq "rolled back exactly: state, every block, MemTotal" "$before" "$(snapshot $DAX)"
 	obs "$SCEN:failed-unplug" "$(cat $DAX_BASE/$DAX/state) $(block_summary $DAX)"
@@ -227,8 +227,8 @@ scen_teardown() {
 	local sum old=$DAX e up kb=$((NB * $(block_size) / 1024))
 	sum=$(sums /mnt/cxl)
 	if [ $held = 1 ]; then
-		read -r s e <<<"$(range_of $DAX)"
-		check "hold a reserved page in the device's last block" hold $(printf '%#x' $((e + 1 - $(block_size)))) $e reserved
+		read -r _ e <<<"$(range_of $DAX)"
+		check "hold a reserved page in the device's last block" hold "$(printf '%#x' $((e + 1 - $(block_size))))" "$e" reserved
 	fi
 	dmesg -c >/dev/null
 	expect_eq "decommit $REGION while $old is online" OK "$(write_errno $C/$REGION/commit 0)"

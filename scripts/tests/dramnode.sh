@@ -71,11 +71,11 @@ expect_eq "dax0.0 on node 1, bound, offline at probe; node 1's DRAM online in ZO
 	"$(cat $DAX_BASE/dax0.0/target_node) $(driver_of dax0.0) $(cat $ST) $(for b in $DRAM_BLOCKS; do
 		echo "$(cat $MEM_BASE/$b/state)/$(awk '{print $1}' $MEM_BASE/$b/valid_zones)"; done | sort | uniq -c | awk '{printf "%s %s", $1, $2}')"
 look boot
-expect_tiers "boot: nodes 0 and 1 in the DRAM tier ($DRAM)" "$DRAM[512-639]=0-1"
+expect_tiers "boot: nodes 0 and 1 in the DRAM tier ($DRAM)" "${DRAM}[512-639]=0-1"
 set_state unplugged
 set_state online_movable
 look online
-expect_tiers "dax0.0 online: node 1 stays DRAM (its type is kept), no $DT" "$DRAM[512-639]=0-1"
+expect_tiers "dax0.0 online: node 1 stays DRAM (its type is kept), no $DT" "${DRAM}[512-639]=0-1"
 set_state unplugged
 expect_eq "unbind (unplugged first)" OK "$(write_errno $DRV/unbind dax0.0)"
 look unbound
@@ -83,25 +83,25 @@ expect_eq "bind again" "OK offline" "$(write_errno $DRV/bind dax0.0) $(cat $ST)"
 set_state unplugged
 set_state online_movable
 look rebound-online
-expect_tiers "bound again and online: node 1 still shown DRAM (sysfs is not updated here)" "$DRAM[512-639]=0-1"
+expect_tiers "bound again and online: node 1 still shown DRAM (sysfs is not updated here)" "${DRAM}[512-639]=0-1"
 set_state unplugged
 # The node's last memory goes offline: NODE_REMOVED_LAST_MEMORY, clear_node_memory_tier().
 check "node 1's DRAM offlined: node 1 memoryless" set_dram offline
 expect_eq "node 1 MemTotal 0, not in has_memory" "0 no" "$(node_kb 1 MemTotal) $(in_list 1 /sys/devices/system/node/has_memory && echo yes || echo no)"
 look memoryless
 if [ $WANT = fixed ]; then
-	expect_tiers "memoryless: node 1 in no tier" "$DRAM[512-639]=0"
+	expect_tiers "memoryless: node 1 in no tier" "${DRAM}[512-639]=0"
 else
-	expect_tiers "memoryless (7.3 bug): $DRAM still lists node 1 (cleared from the dax type instead)" "$DRAM[512-639]=0-1"
+	expect_tiers "memoryless (7.3 bug): $DRAM still lists node 1 (cleared from the dax type instead)" "${DRAM}[512-639]=0-1"
 fi
 # The node's first memory again: NODE_ADDED_FIRST_MEMORY, set_node_memory_tier().
 check "node 1's DRAM onlined again (online_movable)" set_dram online_movable
 look dram-back
 if [ $WANT = fixed ]; then
-	expect_tiers "DRAM back: node 1 in the DRAM tier again, no $DT" "$DRAM[512-639]=0-1"
+	expect_tiers "DRAM back: node 1 in the DRAM tier again, no $DT" "${DRAM}[512-639]=0-1"
 else
 	expect_tiers "DRAM back (7.3 bug): node 1's DRAM in $DT (the dax type), and still listed in $DRAM" \
-		"$DRAM[512-639]=0-1 $DT[2816-2943]=1"
+		"${DRAM}[512-639]=0-1 ${DT}[2816-2943]=1"
 fi
 expect_eq "node 1 MemTotal back" "$DRAM_KB" "$(node_kb 1 MemTotal)"
 set_state online_movable
@@ -109,10 +109,10 @@ look dax-online
 set_state unplugged
 expect_eq "unbind at the end" OK "$(write_errno $DRV/unbind dax0.0)"
 look end
-if [ "$(tiers)" = "$DRAM[512-639]=0-1" ]; then
+if [ "$(tiers)" = "${DRAM}[512-639]=0-1" ]; then
 	# With the type right, the node can go memoryless after the unbind too.
 	check "after the unbind: node 1's DRAM offlined" set_dram offline
-	expect_tiers "node 1 in no tier" "$DRAM[512-639]=0"
+	expect_tiers "node 1 in no tier" "${DRAM}[512-639]=0"
 else
 	# The 7.3 bug was observed (node 1 in $DT): the unbind cleared the node's type (NULL), and
 	# a memoryless node 1 now makes clear_node_memory_tier() dereference it (an Oops in

@@ -22,10 +22,9 @@ esac
 # that took less than a second, "blocked" otherwise (the reader is left behind,
 # and the caller waits for it once the transition ended).
 read_state_nonblocking() {
-	local r i
+	local i
 	rm -f /tmp/state-read
 	(cat $ST >/tmp/state-read.tmp 2>&1 && mv /tmp/state-read.tmp /tmp/state-read) </dev/null >/dev/null 2>&1 &
-	r=$!
 	for ((i = 0; i < 20; i++)); do
 		[ -e /tmp/state-read ] && break
 		sleep 0.05

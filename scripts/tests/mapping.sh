@@ -79,7 +79,6 @@ if [ "$ARG" != refused ] && [ "$KMEM_RS_MODE" = c ]; then
 	finish
 	exit
 fi
-kb=$((HALF / 1024))
 expect_eq "online_movable: OK" OK "$e"
 expect_eq "only the probe-time range online: 4 blocks, MemTotal +512M" "online_movable 4 online/Movable +512M" "$(look)"
 obs "mapping:online" "$(look)"

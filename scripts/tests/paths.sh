@@ -468,6 +468,8 @@ scen_killadd() {
 		# Once the range is in /proc/iomem the write is inside the hot-add: kill it at once.
 		until grep -q 'System RAM (kmem)' /proc/iomem || ! alive $w; do :; done
 		kill -9 $w
+		# (One state file a word: sysfs names.)
+		# shellcheck disable=SC2046
 		at=$(grep -ls '^online' $(dev_blocks dax0.0 | sed "s|^|$MEM_BASE/|; s|$|/state|") </dev/null | wc -l)
 		wait $w 2>/dev/null
 		rc=$?

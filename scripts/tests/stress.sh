@@ -112,7 +112,7 @@ consistent() {
 mkfifo $S/lock
 exec {LOCK}<>$S/lock
 printf x >&$LOCK
-lock() { local t; read -r -n 1 -u $LOCK t; }
+lock() { read -r -n 1 -u "$LOCK" _; }
 unlock() { printf x >&$LOCK; }
 # Pause (paused mode only): $S/paused holds a generation while a removal is under
 # way (empty otherwise); each external user (1, 2: writers; 3: reader) writes it to
@@ -127,11 +127,11 @@ for ((i = 1; i <= EXT; i++)); do
 	GO[i]=$fd
 done
 gate() {
-	local g= cmd
+	local g=""
 	read -r g <$S/paused
 	[ -n "$g" ] || return 0
 	echo "$g" >$S/ack.$1
-	read -r cmd <&${GO[$1]}
+	read -r _ <&"${GO[$1]}"
 }
 removal_begin() {
 	[ $MODE = paused ] || return 0
@@ -240,13 +240,13 @@ ext_writer() {
 	echo "$out" >$S/result.e$id
 }
 reader() {
-	local n=0 f x
+	local n=0 f
 	while ((${EPOCHREALTIME/./} < end)); do
 		gate $1
 		for f in $ST /sys/module/kmem/parameters/guard $DAX_BASE/$DAX/size $DBG \
 			$MEM_BASE/memory$first/state $MEM_BASE/memory$first/valid_zones \
 			$MEM_BASE/memory$last/state $MEM_BASE/memory$last/valid_zones /proc/iomem /proc/meminfo; do
-			read -r -d '' x 2>/dev/null <$f
+			read -r -d '' _ 2>/dev/null <$f
 		done
 		n=$((n + 1))
 	done

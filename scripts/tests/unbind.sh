@@ -34,7 +34,7 @@ expect_eq "rmmod kmem" OK "$(rmmod kmem 2>&1 && echo OK)"
 names=$(grep -E "dax0.0|kmem" /proc/iomem | sed 's/^ *[0-9a-f]*-[0-9a-f]* : //' | tr '\n' '|')
 expect_eq "/proc/iomem names intact after module unload" "dax0.0|System RAM (kmem)|" "$names"
 obs iomem_after_rmmod "$names"
-expect_eq "leaked blocks can still be offlined and onlined" OK "$(write_errno $MEM_BASE/$(dev_blocks $DAX | head -n1)/state offline)"
+expect_eq "leaked blocks can still be offlined and onlined" OK "$(write_errno "$MEM_BASE/$(dev_blocks $DAX | head -n1)/state" offline)"
 modprobe kmem
 check "reloaded the same driver" kmem_is_expected
 if [ "$KMEM_RS_MODE" = rust ]; then
