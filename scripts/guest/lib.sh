@@ -352,7 +352,7 @@ endpoint_decoders() {
 # window of root decoder ROOT (decoder0.0) over the given endpoint decoders (the first WAYS
 # memdevs'); sets REGION (regionN) and DAX (the dax device it makes) once that device is bound.
 region_create() {
-	local ways=$1 per=$2 root=${3:-decoder0.0} d k=0 i eps
+	local ways=$1 per=$2 root=${3:-decoder0.0} d k=0 i eps m
 	shift $(($# < 3 ? $# : 3))
 	eps=${*:-$(for m in $(memdevs_of "$root" | head -n "$ways"); do endpoint_decoder "$m"; done)}
 	REGION=$(cat $CXL_BASE/$root/create_ram_region) || return 1
@@ -368,10 +368,13 @@ region_create() {
 	done
 	echo 1 >$CXL_BASE/$REGION/commit || return 1
 	echo "$REGION" >/sys/bus/cxl/drivers/cxl_region/bind || return 1
-	# dax_cxl makes the dax region and its device asynchronously.
+	# dax_cxl makes the dax region and its device asynchronously, and the device's mapping0 (its
+	# attributes one by one) only after the device was added, and so bound: wait for both.
 	for ((i = 0; i < 200; i++)); do
 		DAX=$(basename "$(ls -d $CXL_BASE/$REGION/dax_region*/dax*.* 2>/dev/null | head -n1)" 2>/dev/null)
-		[ -n "$DAX" ] && [ -e $DAX_BASE/$DAX/driver ] && return 0
+		m=$DAX_BASE/$DAX/mapping0
+		[ -n "$DAX" ] && [ -e $DAX_BASE/$DAX/driver ] && [ -e $m/start ] && [ -e $m/end ] &&
+			[ -e $m/page_offset ] && return 0
 		sleep 0.05
 	done
 	return 1
