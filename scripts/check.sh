@@ -78,21 +78,52 @@ summary() {
 	echo "# the C reference's runs: $cp passed, $cf failed, $cs skipped (counted in the total below:" \
 		"a failing reference is a broken test)"
 }
-# section NAME: the time since the previous mark is the previous section's; finish prints them.
+# section NAME: the time since the previous mark is the previous section's host time (builds,
+# gates, prerequisites); its guest runs, queued (job) and run together at the end, are charged to
+# it by their guest seconds. finish prints both.
 SECTIONS=() SECTION="" SECTION_T0=$(date +%s)
-JOBS=() ACTIONS=() # the queued guest runs and what reads them (flush, below)
+declare -A SEC_HOST=() RUN_SECTION=()
+JOBS=() JOB_KEYS=() ACTIONS=() # the queued guest runs and what reads them (flush, below)
 section() {
 	local now
-	flush
 	now=$(date +%s)
-	[ -n "$SECTION" ] && SECTIONS+=("$(printf '%5d s  %s' $((now - SECTION_T0)) "$SECTION")")
+	[ -n "$SECTION" ] && SEC_HOST[$SECTION]=$((now - SECTION_T0))
 	SECTION=$1 SECTION_T0=$now
+	[ -z "$1" ] || SECTIONS+=("$1")
+}
+# guest_secs NAME-MODE: the guest seconds of a run that booted (0 for one the oracle cache
+# replayed, or that did not run).
+guest_secs() {
+	local out=$LOGDIR/$1.txt
+	[ -f "$out" ] || { echo 0; return; }
+	grep -q '^# vm-run: .* replayed from the oracle cache' "$out" && { echo 0; return; }
+	grep -h '^# console log: ' "$out" | tail -n1 | sed -nE 's/.*\(([0-9.]+) s\)$/\1/p' | grep . || echo 0
+}
+# times: per section its host time and its guest runs' guest seconds, and the guest runs' wall
+# time in all.
+times() {
+	local sec k g total=0 all=0
+	declare -A gs=() gn=()
+	for k in "${!RUN_SECTION[@]}"; do
+		sec=${RUN_SECTION[$k]}
+		g=$(guest_secs "$k")
+		gs[$sec]=$(awk -v a="${gs[$sec]:-0}" -v b="$g" 'BEGIN {print a + b}')
+		gn[$sec]=$((${gn[$sec]:-0} + 1))
+	done
+	for sec in "${SECTIONS[@]}"; do
+		printf '# time: %5d s host, %6.1f s in %3d guest runs  %s\n' "${SEC_HOST[$sec]:-0}" \
+			"${gs[$sec]:-0}" "${gn[$sec]:-0}" "$sec"
+		total=$((total + ${SEC_HOST[$sec]:-0}))
+		all=$(awk -v a="$all" -v b="${gs[$sec]:-0}" 'BEGIN {print a + b}')
+	done
+	printf '# time: %5d s host in all; %.0f guest seconds, run in %d s (two guests at a time)\n' \
+		"$total" "$all" "$GUEST_WALL"
 }
 finish() {
+	flush
 	section ""
 	echo
-	local l
-	for l in "${SECTIONS[@]}"; do echo "# time: $l"; done
+	times
 	summary
 	local nc=0 nr=0 o
 	for o in "$LOGDIR"/*.oracle; do
@@ -108,13 +139,14 @@ finish() {
 }
 
 # --- guest runs ------------------------------------------------------------------------------
-# The guest runs of a section are queued and then run two at a time, each guest on one TCG
-# thread (vm-run --tcg-single): two such guests share the machine's two cores, and two runs
-# take about 60 % of the time of two multi-threaded guests one after the other. A run that
+# Every guest run of the matrix is queued, and once the matrix has been read (its prerequisites
+# built, its gates run) they run two at a time, each guest on one TCG thread (vm-run
+# --tcg-single): two such guests share the machine's two cores, and two runs take about 60 % of
+# the time of two multi-threaded guests one after the other. The longest start first. A run that
 # needs both vCPUs on threads of their own (real concurrency: the race and stress runs) runs
-# alone. The results (account), the differentials and anything else that reads a run are
-# queued too, and done in order once every run of the section has finished (flush: at the
-# next section mark). A C reference run the oracle cache replays takes a second.
+# alone, before the others. The results (account), the differentials and anything else that
+# reads a run are queued too, and done in the matrix's order once every run has finished
+# (flush). A C reference run the oracle cache replays takes a second.
 # job pool|solo NAME MODE [vm-run options] -- SCRIPT [ARGS]: queue one guest run, with the
 # environment it depends on (ORACLE, KMEM_KBUILD, KMEM_VM_TIMEOUT) as it is now.
 job() {
@@ -122,19 +154,34 @@ job() {
 	shift
 	JOBS+=("$kind $(printf 'ORACLE=%q KMEM_KBUILD=%q KMEM_VM_TIMEOUT=%q ' "${ORACLE:-}" \
 		"${KMEM_KBUILD:-}" "${KMEM_VM_TIMEOUT:-}") vmrun $(printf '%q ' "$@")")
+	JOB_KEYS+=("$1-$2")
+	RUN_SECTION[$1-$2]=$SECTION
 }
 # later COMMAND [ARGS]: run COMMAND when the section's runs have finished.
 later() { ACTIONS+=("$(printf '%q ' "$@")"); }
+# The last booted time of each run (NAME-MODE SECONDS), to start the longest first.
+RUN_SECONDS=$CACHE/run-seconds
+declare -A LAST_SECS=()
+if [ -f "$RUN_SECONDS" ]; then
+	while read -r k v; do LAST_SECS[$k]=$v; done <"$RUN_SECONDS"
+fi
+GUEST_WALL=0
 flush() {
-	local j kind cmd running=0
-	for j in "${JOBS[@]}"; do
-		kind=${j%% *} cmd=${j#* }
-		if [ "$kind" = solo ]; then
-			wait
-			running=0
-			eval "$cmd"
-			continue
-		fi
+	local i j k cmd running=0 order=() t0 g
+	[ ${#JOBS[@]} -gt 0 ] || { run_actions; return; }
+	t0=$(date +%s)
+	# The solo runs first, each alone; then the others two at a time, the longest (by its last
+	# booted time; 30 s if unknown) first, so that no long run is left alone at the end.
+	for i in "${!JOBS[@]}"; do
+		j=${JOBS[$i]}
+		[ "${j%% *}" = solo ] && eval "${j#* }"
+	done
+	mapfile -t order < <(for i in "${!JOBS[@]}"; do
+		j=${JOBS[$i]}
+		[ "${j%% *}" = pool ] && echo "${LAST_SECS[${JOB_KEYS[$i]}]:-30} $i"
+	done | sort -k1,1gr -k2,2n | cut -d' ' -f2)
+	for i in "${order[@]}"; do
+		cmd=${JOBS[$i]#* }
 		if [ "$running" -ge 2 ]; then
 			wait -n
 			running=$((running - 1))
@@ -143,8 +190,20 @@ flush() {
 		running=$((running + 1))
 	done
 	wait
-	for j in "${ACTIONS[@]}"; do eval "$j"; done
-	JOBS=() ACTIONS=()
+	GUEST_WALL=$((GUEST_WALL + $(date +%s) - t0))
+	for k in "${JOB_KEYS[@]}"; do
+		g=$(guest_secs "$k")
+		[ "$g" = 0 ] || LAST_SECS[$k]=$g
+	done
+	for k in "${!LAST_SECS[@]}"; do echo "$k ${LAST_SECS[$k]}"; done | sort >"$RUN_SECONDS.tmp" &&
+		mv "$RUN_SECONDS.tmp" "$RUN_SECONDS"
+	JOBS=() JOB_KEYS=()
+	run_actions
+}
+run_actions() {
+	local a
+	for a in "${ACTIONS[@]}"; do eval "$a"; done
+	ACTIONS=()
 }
 selected() {
 	[ -z "${KMEM_CHECK_ONLY:-}" ] || [[ $1 =~ $KMEM_CHECK_ONLY ]]
@@ -773,6 +832,7 @@ for line in "${MATRIX[@]}"; do
 	esac
 	matrix_line "${words[@]}" </dev/null
 done
+section "" # (the host time of the last section ends here)
 flush
 grep -h -E '^(RACE|FUZZ|STRESS|RELOAD|SIGNAL|LEAKS)' "$LOGDIR"/*.txt 2>/dev/null | sed 's/^/# /'
 
