@@ -519,8 +519,11 @@ vmrun() {
 	[ -n "${TCG_SINGLE:-}" ] && opts+=(--tcg-single)
 	# ORACLE=1 (a reference run): the oracle cache may replay the run.
 	KMEM_ORACLE_CACHE=${ORACLE:+$ORACLE_DIR} "$here/vm-run" --kmem="$mode" "${opts[@]}" "$@" >"$out" 2>&1
-	echo $? >"$LOGDIR/$name-$mode.rc"
+	local rc=$?
+	echo "$rc" >"$LOGDIR/$name-$mode.rc"
 	[ -z "${ORACLE:-}" ] || : >"$LOGDIR/$name-$mode.oracle"
+	# (Progress while the queue runs; the results come once every run has finished.)
+	echo "# ran $name [$mode]: exit $rc, $(guest_secs "$name-$mode") guest seconds"
 }
 account() {
 	local name=$1 mode=$2
