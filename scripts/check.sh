@@ -56,19 +56,22 @@ gate() {
 		return 1
 	fi
 }
+# replayed OUTPUT: the run whose OUTPUT this is was replayed from the oracle cache (vm-run's note).
+replayed() { grep -q '^# vm-run: .* replayed from the oracle cache' "$1"; }
 # summary: one line per guest run name, the Rust driver's results and the C reference's beside
 # them (p/f/s: passed, failed, skipped; "!" a failed exit or kernel log; "=" replayed from the
 # oracle cache), and the C runs' share of the total.
 RUNS=()
 summary() {
 	[ ${#RUNS[@]} -gt 0 ] || return 0
-	local r name mode p f s rc c names=() cp=0 cf=0 cs=0
+	local r name mode p f s rc c names=() cp=0 cf=0 cs=0 nc=0 nr=0
 	declare -A cell=()
 	for r in "${RUNS[@]}"; do
 		IFS='|' read -r name mode p f s rc c <<<"$r"
 		[ -n "${cell[$name:rust]+x}${cell[$name:c]+x}" ] || names+=("$name")
 		cell[$name:$mode]="$p/$f/$s$([ "$rc" = 0 ] || echo '!')${c:+=}"
-		[ "$mode" = c ] && cp=$((cp + p)) cf=$((cf + f)) cs=$((cs + s))
+		[ "$mode" = c ] && cp=$((cp + p)) cf=$((cf + f)) cs=$((cs + s)) nc=$((nc + 1))
+		[ -n "$c" ] && nr=$((nr + 1))
 	done
 	echo
 	printf '# %-34s %-14s %s\n' "guest run" "Rust p/f/s" "C reference p/f/s"
@@ -77,6 +80,7 @@ summary() {
 	done
 	echo "# the C reference's runs: $cp passed, $cf failed, $cs skipped (counted in the total below:" \
 		"a failing reference is a broken test)"
+	echo "# oracle: $nr of $nc C reference runs replayed from the cache${ORACLE_DIR:+ ($ORACLE_DIR)}"
 }
 # section NAME: the time since the previous mark is the previous section's host time (builds,
 # gates, prerequisites); its guest runs, queued (job) and run together at the end, are charged to
@@ -96,7 +100,7 @@ section() {
 guest_secs() {
 	local out=$LOGDIR/$1.txt
 	[ -f "$out" ] || { echo 0; return; }
-	grep -q '^# vm-run: .* replayed from the oracle cache' "$out" && { echo 0; return; }
+	replayed "$out" && { echo 0; return; }
 	grep -h '^# console log: ' "$out" | tail -n1 | sed -nE 's/.*\(([0-9.]+) s\)$/\1/p' | grep . || echo 0
 }
 # times: per section its host time and its guest runs' guest seconds, and the guest runs' wall
@@ -125,13 +129,6 @@ finish() {
 	echo
 	times
 	summary
-	local nc=0 nr=0 o
-	for o in "$LOGDIR"/*.oracle; do
-		[ -f "$o" ] || continue
-		nc=$((nc + 1))
-		grep -q '^# vm-run: .* replayed from the oracle cache' "${o%.oracle}.txt" && nr=$((nr + 1))
-	done
-	echo "# oracle: $nr of $nc C reference runs replayed from the cache${ORACLE_DIR:+ ($ORACLE_DIR)}"
 	echo "logs: $LOGDIR"
 	echo "$PASS passed, $FAIL failed, $SKIP skipped"
 	[ "$FAIL" = 0 ]
@@ -157,7 +154,7 @@ job() {
 	JOB_KEYS+=("$1-$2")
 	RUN_SECTION[$1-$2]=$SECTION
 }
-# later COMMAND [ARGS]: run COMMAND when the section's runs have finished.
+# later COMMAND [ARGS]: run COMMAND once every queued run has finished (flush).
 later() { ACTIONS+=("$(printf '%q ' "$@")"); }
 # The last booted time of each run (NAME-MODE SECONDS), to start the longest first.
 RUN_SECONDS=$CACHE/run-seconds
@@ -542,7 +539,7 @@ account() {
 		fail "$name [$mode]: not well-formed KTAP: $(head -n 3 "$prob" | paste -sd';') ($out)"
 	fi
 	local tag=""
-	grep -q '^# vm-run: .* replayed from the oracle cache' "$out" && tag=" (oracle cache)"
+	replayed "$out" && tag=" (oracle cache)"
 	# (A --kmem=c run that is not a reference run tests the Rust driver: the in-tree one, or the
 	# install path of ours beside the C kmem.ko.)
 	local kind=rust
@@ -789,36 +786,28 @@ matrix_line() {
 		[ "$kind" = pair ] || [ "$kind" = pair-off ] || [ -n "$diff" ] && skipped "differential $name ($why)"
 		return 0
 	fi
-	local script=$T/$1
-	shift
-	args=("$script" "${args[@]:1}")
-	local up=()
+	args=("$T/$1" "${args[@]:1}")
+	# One run per mode (a C run of a pair or a ref is the reference's: the oracle cache may
+	# replay it), its results, and the differential: a pair's own, or diff= against the C run of
+	# another.
+	local m up=() pool=pool oracle
 	[ "$kind" = pair-off ] && up=("$OFF")
-	KMEM_KBUILD=$kbuild KMEM_VM_TIMEOUT=${KMEM_VM_TIMEOUT:-$timeout} _matrix_run
-}
-_matrix_run() {
+	[ "$kind" = solo ] && pool=solo
+	for m in "${modes[@]}"; do
+		oracle=""
+		[ "$m" = c ] && [ "$kind" != c ] && oracle=1
+		if [ "$m" = rust ]; then
+			KMEM_KBUILD=$kbuild KMEM_VM_TIMEOUT=${KMEM_VM_TIMEOUT:-$timeout} \
+				job "$pool" "$name" rust "${up[@]}" "${opts[@]}" -- "${args[@]}"
+		else
+			ORACLE=$oracle KMEM_KBUILD=$kbuild KMEM_VM_TIMEOUT=${KMEM_VM_TIMEOUT:-$timeout} \
+				job pool "$name" c "${opts[@]}" -- "${args[@]}"
+		fi
+		later account "$name" "$m"
+	done
 	case $kind in
-	pair | pair-off)
-		job pool "$name" rust "${up[@]}" "${opts[@]}" -- "${args[@]}"
-		ORACLE=1 job pool "$name" c "${opts[@]}" -- "${args[@]}"
-		later account "$name" rust
-		later account "$name" c
-		later differential "$name" "$name" "${expect:-$name}" rust
-		;;
-	rust | solo)
-		job "$([ "$kind" = solo ] && echo solo || echo pool)" "$name" rust "${opts[@]}" -- "${args[@]}"
-		later account "$name" rust
-		[ -z "$diff" ] || later differential "$diff" "$name" "${expect:-$name}" rust
-		;;
-	ref)
-		ORACLE=1 job pool "$name" c "${opts[@]}" -- "${args[@]}"
-		later account "$name" c
-		;;
-	c)
-		job pool "$name" c "${opts[@]}" -- "${args[@]}"
-		later account "$name" c
-		[ -z "$diff" ] || later differential "$diff" "$name" "${expect:-$name}" c
-		;;
+	pair | pair-off) later differential "$name" "$name" "${expect:-$name}" rust ;;
+	*) [ -z "$diff" ] || later differential "$diff" "$name" "${expect:-$name}" "${modes[0]}" ;;
 	esac
 }
 

@@ -345,7 +345,7 @@ endpoint_decoder() {
 memdevs_of() { cxl list -M -d "$1" 2>/dev/null | sed -nE 's/.*"memdev":"(mem[0-9]+)".*/\1/p' | sort -V; }
 # endpoint_decoders: endpoint_decoder of every memdev, in memdev order.
 endpoint_decoders() {
-	local m
+	local m d
 	for m in $(for d in "$CXL_BASE"/mem*; do echo "${d##*/}"; done | sort -V); do endpoint_decoder "$m" || return 1; done
 }
 # region_create WAYS PER_DEV_BYTES [ROOT [ENDPOINT_DECODER...]]: a committed RAM region in the
