@@ -78,8 +78,9 @@ summary() {
 	for name in "${names[@]}"; do
 		printf '# %-34s %-14s %s\n' "$name" "${cell[$name:rust]:--}" "${cell[$name:c]:--}"
 	done
-	echo "# the C reference's runs: $cp passed, $cf failed, $cs skipped (counted in the total below:" \
-		"a failing reference is a broken test)"
+	echo "# the C reference's checks: $cp passed, $cf failed, $cs skipped (not in the total below," \
+		"where each reference run counts once: passed if it passed every check, a failing" \
+		"reference being a broken test)"
 	echo "# oracle: $nr of $nc C reference runs replayed from the cache${ORACLE_DIR:+ ($ORACLE_DIR)}"
 }
 # section NAME: the time since the previous mark is the previous section's host time (builds,
@@ -533,48 +534,56 @@ account() {
 	krc=$?
 	read -r p f s <<<"$counts"
 	p=${p:-0} f=${f:-0} s=${s:-0}
-	PASS=$((PASS + p)) FAIL=$((FAIL + f)) SKIP=$((SKIP + s))
-	grep -E '^not ok |^# (want|blocks|vm-run)' "$out" | sed "s|^|    [$name/$mode] |"
+	# (A --kmem=c run that is not a reference run tests the Rust driver: the in-tree one, or the
+	# install path of ours beside the C kmem.ko.)
+	local kind=rust
+	[ -f "$LOGDIR/$name-$mode.oracle" ] && kind=c
+	# The product's results are counted; a reference run is one result (below): its checks
+	# are the oracle's, shown beside the Rust driver's in the summary.
+	[ "$kind" = c ] || PASS=$((PASS + p)) FAIL=$((FAIL + f)) SKIP=$((SKIP + s))
+	grep -E '^ *not ok |^ *# (want|blocks|vm-run)' "$out" | sed "s|^|    [$name/$mode] |"
 	if [ "$krc" != 0 ]; then
 		fail "$name [$mode]: not well-formed KTAP: $(head -n 3 "$prob" | paste -sd';') ($out)"
 	fi
 	local tag=""
 	replayed "$out" && tag=" (oracle cache)"
-	# (A --kmem=c run that is not a reference run tests the Rust driver: the in-tree one, or the
-	# install path of ours beside the C kmem.ko.)
-	local kind=rust
-	[ -f "$LOGDIR/$name-$mode.oracle" ] && kind=c
 	RUNS+=("$name|$kind|$p|$f|$s|$rc${tag:+|cached}")
-	if [ "$rc" = 0 ]; then
+	if [ "$kind" = c ] && [ "$f" != 0 ]; then
+		fail "$name [$mode]: the C reference failed $f of its checks: a broken test ($out)"
+	elif [ "$rc" = 0 ]; then
 		pass "$name [$mode]: $p passed, $f failed, $s skipped; clean exit and kernel log$tag"
 	else
 		fail "$name [$mode]: guest exit $rc ($p passed, $f failed; output: $out)"
 		grep -E '^# ' "$out" | tail -n 8 | sed 's/^/    /'
 	fi
 }
-# differential NAME RUN EXPECTED MODE: the "obs" lines of RUN (its --kmem=MODE run: the Rust
-# driver) and of the C reference run of NAME must match, except for the differences listed in
-# scripts/tests/expected/EXPECTED ("< obs ..." for C, "> obs ..." for Rust): every one of them,
-# and no other.
+# differential NAME RUN EXPECTED MODE [TAG]: the "obs" lines of RUN (its --kmem=MODE run: the
+# Rust driver) and of the C reference run of NAME must match, except for the differences listed
+# in scripts/tests/expected/EXPECTED ("< obs ..." for C, "> obs ..." for Rust): every one of
+# them, and no other. With TAG: RUN's "obs@TAG" lines (the parts of a parts.sh run with
+# @TAG, e.g. guard=owned), instead of its "obs" lines.
 differential() {
-	local name=$1 rrun=$2
-	local r=$LOGDIR/$rrun-$4.txt c=$LOGDIR/$name-c.txt exp=$T/expected/$3 got=$LOGDIR/$rrun.diff
+	local name=$1 rrun=$2 tag=${5:-}
+	local r=$LOGDIR/$rrun-$4.txt c=$LOGDIR/$name-c.txt exp=$T/expected/$3
+	local got=$LOGDIR/$rrun${tag:+-${tag#*=}}.diff label=$rrun${tag:+ ($tag)}
 	if ! [ -f "$r" ] || ! [ -f "$c" ]; then
-		fail "differential $rrun: a run is missing"
+		fail "differential $label: a run is missing"
 		return
 	fi
-	diff <(grep '^obs ' "$c") <(grep '^obs ' "$r") | grep -E '^[<>]' >"$got"
+	local robs
+	robs=$(sed -n "s/^obs${tag:+@$tag} /obs /p" "$r")
+	diff <(grep '^obs ' "$c") <(echo "$robs") | grep -E '^[<>]' >"$got"
 	local n nc want=""
-	n=$(grep -c '^obs ' "$r")
+	n=$(grep -c '^obs ' <<<"$robs")
 	nc=$(grep -c '^obs ' "$c")
 	[ -f "$exp" ] && want=$(grep -E '^[<>]' "$exp")
 	# A comparison of nothing is no comparison: each run must have observed something.
 	if [ "$n" = 0 ] || [ "$nc" = 0 ]; then
-		fail "differential $rrun: nothing to compare ($n Rust and $nc C observations)"
+		fail "differential $label: nothing to compare ($n Rust and $nc C observations)"
 	elif [ "$(cat "$got")" = "$want" ]; then
-		pass "differential $rrun: Rust and C observed the same ($n observations, $(grep -c '^<' <<<"$want") expected differences)"
+		pass "differential $label: Rust and C observed the same ($n observations, $(grep -c '^<' <<<"$want") expected differences)"
 	else
-		fail "differential $rrun: Rust and C differ other than expected (see $got, expected: $exp)"
+		fail "differential $label: Rust and C differ other than expected (see $got, expected: $exp)"
 		diff <(echo "$want") "$got" | sed 's/^/    /' | head -n 20
 	fi
 }
@@ -732,7 +741,7 @@ need() {
 # matrix (scripts/tests/matrix says what each field means).
 PENDING_SECTION=""
 matrix_line() {
-	local name=$1 kind=$2 targets=$3 w diff="" expect="" needs="" kbuild="" timeout="" why="" n
+	local name=$1 kind=$2 targets=$3 w diff="" expect="" owned="" needs="" kbuild="" timeout="" why="" n
 	shift 3
 	[[ ,$targets, == *,$TARGET,* ]] || return 0
 	if [ -n "$PENDING_SECTION" ]; then
@@ -746,6 +755,7 @@ matrix_line() {
 		case $w in
 		diff=*) diff=${w#diff=} ;;
 		expect=*) expect=${w#expect=} ;;
+		owned=*) owned=${w#owned=} ;;
 		needs=*) needs=${w#needs=} ;;
 		kbuild=intree) kbuild=$CACHE/intree/build-m ;;
 		timeout=*) timeout=${w#timeout=} ;;
@@ -784,6 +794,7 @@ matrix_line() {
 	if [ -n "$why" ]; then
 		for w in "${modes[@]}"; do skipped "$name [$w] ($why)"; done
 		[ "$kind" = pair ] || [ "$kind" = pair-off ] || [ -n "$diff" ] && skipped "differential $name ($why)"
+		[ -z "$owned" ] || skipped "differential $name (guard=owned) ($why)"
 		return 0
 	fi
 	args=("$T/$1" "${args[@]:1}")
@@ -806,7 +817,10 @@ matrix_line() {
 		later account "$name" "$m"
 	done
 	case $kind in
-	pair | pair-off) later differential "$name" "$name" "${expect:-$name}" rust ;;
+	pair | pair-off)
+		later differential "$name" "$name" "${expect:-$name}" rust
+		[ -z "$owned" ] || later differential "$name" "$name" "$owned" rust guard=owned
+		;;
 	*) [ -z "$diff" ] || later differential "$diff" "$name" "${expect:-$name}" "${modes[0]}" ;;
 	esac
 }

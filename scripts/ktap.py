@@ -6,8 +6,8 @@ A suite prints a version line ("KTAP version 1"; the upstream kselftest's "TAP v
 accepted), a plan ("1..N"), one result line per test ("ok N [- ]NAME [# SKIP REASON]" or
 "not ok N ..."), "#" diagnostics, and nested subtests: a version line indented by some spaces
 opens a subtest whose lines share that indentation, and the parent's result line that follows
-closes it. Any other line is ignored (KTAP allows unknown lines: vm-run's own notes, a
-suite's "obs" lines). A nested test's result counts as its leaves: its subtests.
+closes it. Any other line is ignored, at any indentation (KTAP allows unknown lines:
+vm-run's own notes, a suite's "obs" lines, which parts.sh leaves at the start of the line). A nested test's result counts as its leaves: its subtests.
 
     ktap.py counts FILE   print "PASSED FAILED SKIPPED" (leaf tests of the top-level test) and
                           the problems found, one per line on stderr; exit 1 if the output
@@ -69,6 +69,10 @@ def _parse(lines, i, indent, test):
         raw = lines[i].rstrip('\r\n')
         ind = _indent(raw)
         line = raw[ind:]
+        if not (VERSION.match(line) or PLAN.match(line) or RESULT.match(line)
+                or line.startswith('Bail out!')):
+            i += 1
+            continue  # a diagnostic or an unknown line, at any indentation
         if ind > indent and VERSION.match(line):
             if pending is not None:
                 test.problems.append(f'a subtest at line {i + 1} follows one without a result')
@@ -80,7 +84,7 @@ def _parse(lines, i, indent, test):
             if ind < indent:
                 return i  # the parent's line
             i += 1
-            continue  # unknown, more indented
+            continue  # a KTAP line more indented, outside a subtest: not this test's
         i += 1
         if VERSION.match(line):
             if test.version:

@@ -86,6 +86,13 @@ class Ktap(unittest.TestCase):
         self.assertEqual(run('KTAP version 1\n1..1\n    ok 7 not ours\nok 1 a\n'),
                          ((1, 0, 0), []))
 
+    def test_nested_unindented_unknown_lines(self):
+        # parts.sh leaves a part's "obs" lines at the start of the line, inside its subtest.
+        text = ('KTAP version 1\n1..2\n    KTAP version 1\n    1..2\n    ok 1 a\nobs k v\n'
+                '# diag\n    ok 2 b\nok 1 - p1\n    KTAP version 1\n    1..1\n'
+                'obs k2 v\n    not ok 1 c\nnot ok 2 - p2\n')
+        self.assertEqual(run(text), ((2, 1, 0), []))
+
     def test_second_plan(self):
         _, problems = run('KTAP version 1\n1..1\nok 1 a\n1..1\n')
         self.assertTrue(any('second plan' in p for p in problems))

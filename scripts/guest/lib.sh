@@ -233,9 +233,15 @@ split_two() {
 make_ranges() {
 	local n=$1 i mib=$((1 << 20)) region
 	region=$(dirname "$(readlink -f $DAX_BASE/dax0.0)")/dax_region
-	if [ -e $DAX_BASE/dax0.0/driver ]; then
-		echo dax0.0 >$DAX_BASE/dax0.0/driver/unbind || return 1
-	fi
+	# (The devices an earlier call made are deleted first: a suite may run after another.)
+	for d in $DAX_BASE/dax0.0 $DAX_BASE/dax0.[1-9]*; do
+		[ -e "$d" ] || continue
+		if [ -e "$d/driver" ]; then
+			echo "${d##*/}" >"$d/driver/unbind" || return 1
+		fi
+		[ "${d##*/}" = dax0.0 ] && continue
+		echo 0 >"$d/size" && echo "${d##*/}" >$region/delete || return 1
+	done
 	echo 0 >$DAX_BASE/dax0.0/size || return 1
 	for ((i = 1; i <= n; i++)); do
 		echo $((i * 256 * mib)) >$DAX_BASE/dax0.0/size || return 1
