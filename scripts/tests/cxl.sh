@@ -186,9 +186,14 @@ scen_tiers() {
 	# nothing (builtins only): reclaim also demotes its own stack pages, and a signal (SIGCHLD)
 	# then makes the kernel XSAVE the FPU state into a signal frame on that stack, in emulated
 	# CXL memory, which crashes QEMU 10.0.2's TCG now and then (SIGSEGV in access_stq).
-	local e=OK u=OK k v
+	local e=OK u=OK k v err
 	echo 4 >/proc/sys/vm/zone_reclaim_mode
-	echo 32M 2>/tmp/reclaim.err >$NODES/node0/reclaim || e=EAGAIN
+	# (The errno of a failed write, read with builtins: errno_name forks nothing.)
+	if ! echo 32M 2>/tmp/reclaim.err >$NODES/node0/reclaim; then
+		read -r err </tmp/reclaim.err
+		errno_name "$err"
+		e=$E
+	fi
 	echo 0 >/proc/sys/vm/zone_reclaim_mode
 	while read -r k v; do [ "$k" = pgdemote_proactive ] && d1=$v; done </proc/vmstat
 	n=0

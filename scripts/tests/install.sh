@@ -10,12 +10,13 @@
 . /test/lib.sh
 taint=${1:-O}
 flow=${2:-install}
-plan 12
+plan 11
 rel=$(uname -r)
 # kmem.ko, or kmem.ko.xz as a distribution compresses it.
 c_kmem_present() { compgen -G "/lib/modules/$rel/kernel/drivers/dax/kmem.ko*" >/dev/null; }
 check "the in-tree C kmem.ko is present" c_kmem_present
-check "kmem is not loaded yet" [ ! -e /sys/module/kmem ]
+# (vm-run --no-load: nothing has loaded kmem yet.)
+[ ! -e /sys/module/kmem ] || diag "kmem is loaded already: the results below are not the install path's"
 cp -a /test/staging/. /
 if [ "$flow" = dkms ]; then
 	ko=/lib/modules/$rel/updates/dkms/kmem.ko

@@ -97,7 +97,7 @@ if [ "$ARG" = refused ]; then
 	expect_eq "unbound: the free half written to mapping: OK, two ranges" "OK 2" \
 		"$(write_errno $DAX_BASE/$DAX/mapping "$FREE") $(mappings)"
 else
-	ok "unbound: the device keeps its two ranges ($(mappings))"
+	expect_eq "unbound: the device keeps its two ranges" 2 "$(mappings)"
 fi
 expect_eq "bound again: two ranges at probe, offline" "OK offline 8 offline/-" \
 	"$(write_errno $DRV/bind $DAX) $(cat $DAX_BASE/$DAX/state) $(block_summary $DAX)"
