@@ -11,6 +11,15 @@
 
 DAX_BASE=/sys/bus/dax/devices
 MEM_BASE=/sys/devices/system/memory
+# The device under test: KMEM_DAX, the caller's choice (on a machine of one's own: the suites
+# that take it are listed in the README), else the guest's dax0.0.
+DAX=${KMEM_DAX:-dax0.0}
+# The driver under test: vm-run's guest sets KMEM_RS_MODE; elsewhere the loaded kmem says
+# (the Rust module is out of tree: taint O).
+if [ -z "${KMEM_RS_MODE:-}" ]; then
+	case $(cat /sys/module/kmem/taint 2>/dev/null) in *O*) KMEM_RS_MODE=rust ;; *) KMEM_RS_MODE=c ;; esac
+	export KMEM_RS_MODE
+fi
 _n=0
 _failed=0
 

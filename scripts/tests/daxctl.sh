@@ -1,9 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Guest: daxctl (Debian's, the real client) drives the device through the kmem
 # driver: the daxctl-devices.sh flow of ndctl, adapted to the hmem device.
-. /test/lib.sh
+. "${0%/*}/lib.sh"
 plan 24
-DAX=dax0.0
 mode_of() { daxctl list -d $DAX 2>/dev/null | tr -d ' \n' | sed -nE 's/.*"mode":"([a-z-]+)".*/\1/p'; }
 # dx NAME ARGS...: run daxctl, record its exit status as an observation.
 dx() {

@@ -4,7 +4,7 @@
 # unbind-while-online check (DAX_KMEM_TEST_UNBIND=1).  Its KTAP result lines are
 # counted by the host like every other guest test, and repeated as "obs" lines
 # for the differential comparison with the C driver.
-. /test/lib.sh
+. "${0%/*}/lib.sh"
 [ "${1:-}" = unbind ] && export DAX_KMEM_TEST_UNBIND=1
 # The plan is the upstream test's (ktap_set_plan 10): a run that skips everything
 # ("1..0") must not count as a pass, so its own plan line (and its "TAP version 13" header)
@@ -25,7 +25,9 @@ if guard_refuses; then
 	cat /dev/kmsg >/tmp/kmsg.out 2>/dev/null &
 	kmsg=$!
 fi
-DAX_KMEM_TEST_DEV=auto bash /kselftest/dax/dax-kmem-hotplug.sh >/tmp/ktap.out 2>&1
+# (The device: KMEM_DAX, else the upstream's own choice; the test: KMEM_KSELFTEST, else the
+# guest's copy.)
+DAX_KMEM_TEST_DEV=${KMEM_DAX:-auto} bash "${KMEM_KSELFTEST:-/kselftest/dax/dax-kmem-hotplug.sh}" >/tmp/ktap.out 2>&1
 rc=$?
 DESYNC1='could not locate a device block to offline for desync test'
 DESYNC2='could not offline all device blocks for desync-unbind test'
@@ -75,9 +77,9 @@ if [ "$guarded" = 1 ]; then
 	wait "$kmsg" 2>/dev/null
 	dax=$(sed -nE 's/^# using (dax[0-9]+\.[0-9]+) .*/\1/p' /tmp/ktap.out)
 	REFUSED=$(sed -n '/kselftest.sh: the upstream test starts/,$p' /tmp/kmsg.out |
-		sed -nE "s/.*kmem ${dax:-dax0.0}: guard: refused external offline of (memory[0-9]+) .*/\1/p" | tr '\n' ' ')
+		sed -nE "s/.*kmem ${dax:-$DAX}: guard: refused external offline of (memory[0-9]+) .*/\1/p" | tr '\n' ' ')
 	REFUSED=${REFUSED% }
-	replay "${dax:-dax0.0}"
+	replay "${dax:-$DAX}"
 	while IFS= read -r l; do
 		if [[ $l =~ ^ok\ ([0-9]+)\ $DESYNC1\ \#\ SKIP$ ]]; then
 			l="${V1%%desync*}${BASH_REMATCH[1]} desync${V1#*desync}"

@@ -1,15 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0
-# Guest: the kmem contract on dax0.0 (1 GiB, node 1), step by step.  Runs
+# Guest: the kmem contract on $DAX (KMEM_DAX, else dax0.0: 1 GiB, node 1), step by step.  Runs
 # against either driver (KMEM_RS_MODE); "obs" lines are compared between the
 # Rust and the C driver by the host.
-. /test/lib.sh
+. "${0%/*}/lib.sh"
 # Rejected inputs in the offline state (EINVAL, then EBUSY) and unplug/online cycles.
 EINVAL_INPUTS=("offline" "offline"$'\n' "bogus_state" "ONLINE" "online"$'\n'$'\n' " online" "online " "onlin" "online_movablee" "unplug" "offline_movable")
 EBUSY_INPUTS=(online online_kernel online_movable online_movable$'\n')
 CYCLES=3
 # 55 fixed checks, one per rejected input, three per cycle.
 plan $((54 + ${#EINVAL_INPUTS[@]} + ${#EBUSY_INPUTS[@]} + 3 * CYCLES))
-DAX=dax0.0
 ST=$DAX_BASE/$DAX/state
 DRV=/sys/bus/dax/drivers/kmem
 node=$(cat $DAX_BASE/$DAX/target_node)
@@ -38,7 +37,7 @@ obs probe_blocks "$(block_summary $DAX)"
 check "probe blocks on target_node $node" on_node
 check "reservation named after the device" [ "$(dev_reserved $DAX)" = 1 ]
 check "one 'System RAM (kmem)' child" [ "$(kmem_ram_count)" = 1 ]
-obs iomem_names "$(grep -E "dax0.0|kmem" /proc/iomem | sed 's/^ *[0-9a-f]*-[0-9a-f]* : //' | tr '\n' '|')"
+obs iomem_names "$(grep -E "$DAX|kmem" /proc/iomem | sed 's/^ *[0-9a-f]*-[0-9a-f]* : //' | tr '\n' '|')"
 
 # --- rejected writes: errno, and nothing changes ------------------------------
 base_kb=$(memtotal_kb)

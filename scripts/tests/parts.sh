@@ -3,8 +3,9 @@
 # its lines indented by four spaces, then the parent's "ok N - NAME" line).  Arguments: the
 # parts, separated by "+", each
 #
-#   [@guard=MODE] SUITE.sh [ARGS...]
+#   [@guard=MODE] [NAME=VALUE...] SUITE.sh [ARGS...]
 #
+# (NAME=VALUE: the suite's environment, e.g. KMEM_DAX=dax0.1, the device it tests.)
 # run in order with bash, each starting where the one before left the machine (a part runs
 # here only where it accepts that state: make check compares a merged run's observations
 # with those of the runs it replaced).  A part with @guard=MODE is the Rust driver's only (the
@@ -16,7 +17,7 @@
 #
 #   parts.sh faults.sh rollback + faults.sh multirange
 #   parts.sh parity.sh + @guard=owned parity.sh
-. /test/lib.sh
+. "${0%/*}/lib.sh"
 
 parts=() part=""
 for a in "$@"; do
@@ -46,9 +47,15 @@ for p in "${run[@]}"; do
 		echo "${tag#guard=}" >/sys/module/kmem/parameters/guard || diag "could not set $tag"
 	fi
 	eval "set -- $p"
+	# (Leading NAME=VALUE words: the part's environment, e.g. KMEM_DAX=dax0.1.)
+	env=()
+	while [[ "$1" =~ ^[A-Z_][A-Z0-9_]*= ]]; do
+		env+=("$1")
+		shift
+	done
 	suite=$1
 	shift
-	bash "/test/$suite" "$@" 2>&1 | while IFS= read -r l; do
+	env "${env[@]}" bash "${0%/*}/$suite" "$@" 2>&1 | while IFS= read -r l; do
 		case $l in
 		"obs "*) if [ -n "$tag" ]; then echo "obs@$tag ${l#obs }"; else echo "$l"; fi ;;
 		*) echo "    $l" ;;
@@ -58,7 +65,7 @@ for p in "${run[@]}"; do
 	# (The parts after it run with the guard they had before.)
 	[ -z "$tag" ] || ! [ -d /sys/module/kmem ] || echo "$was" >/sys/module/kmem/parameters/guard ||
 		diag "could not set the guard back to $was"
-	name="$suite${*:+ $*}${tag:+ ($tag)}"
+	name="${env[*]}${env[*]:+ }$suite${*:+ $*}${tag:+ ($tag)}"
 	if [ "$rc" = 0 ]; then ok "$name"; else not_ok "$name (exit $rc)"; fi
 done
 finish

@@ -19,9 +19,8 @@
 # On this guest it fails every time, for both drivers: node 1 has no other memory, so
 # the first block onlined to ZONE_NORMAL receives an unmovable slab page (pfn 0x100000,
 # dumped in the log) that no unplug can migrate.
-. /test/lib.sh
+. "${0%/*}/lib.sh"
 SCENARIO=${1:-}
-DAX=dax0.0
 ST=$DAX_BASE/$DAX/state
 AUTO=$MEM_BASE/auto_online_blocks
 PARAM=/sys/module/memory_hotplug/parameters
