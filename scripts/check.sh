@@ -741,7 +741,7 @@ need() {
 # matrix (scripts/tests/matrix says what each field means).
 PENDING_SECTION=""
 matrix_line() {
-	local name=$1 kind=$2 targets=$3 w diff="" expect="" owned="" needs="" kbuild="" timeout="" why="" n
+	local name=$1 kind=$2 targets=$3 w diff="" expect="" owned="" cleak="" needs="" kbuild="" timeout="" why="" n
 	shift 3
 	[[ ,$targets, == *,$TARGET,* ]] || return 0
 	if [ -n "$PENDING_SECTION" ]; then
@@ -756,6 +756,7 @@ matrix_line() {
 		diff=*) diff=${w#diff=} ;;
 		expect=*) expect=${w#expect=} ;;
 		owned=*) owned=${w#owned=} ;;
+		cleak=*) cleak=${w#cleak=} ;;
 		needs=*) needs=${w#needs=} ;;
 		kbuild=intree) kbuild=$CACHE/intree/build-m ;;
 		timeout=*) timeout=${w#timeout=} ;;
@@ -801,8 +802,12 @@ matrix_line() {
 	# One run per mode (a C run of a pair or a ref is the reference's: the oracle cache may
 	# replay it), its results, and the differential: a pair's own, or diff= against the C run of
 	# another.
-	local m up=() pool=pool oracle
+	local m up=() pool=pool oracle cup=()
 	[ "$kind" = pair-off ] && up=("$OFF")
+	# (cleak=FILE: on the debug kernel, the C run must show kmemleak's report of that known leak.)
+	if [ -n "$cleak" ] && { [ -n "${KMEM_DEBUG:-}" ] || [[ " ${opts[*]} " == *" --debug "* ]]; }; then
+		cup=("--known-leak=$T/expected/$cleak")
+	fi
 	[ "$kind" = solo ] && pool=solo
 	for m in "${modes[@]}"; do
 		oracle=""
@@ -812,7 +817,7 @@ matrix_line() {
 				job "$pool" "$name" rust "${up[@]}" "${opts[@]}" -- "${args[@]}"
 		else
 			ORACLE=$oracle KMEM_KBUILD=$kbuild KMEM_VM_TIMEOUT=${KMEM_VM_TIMEOUT:-$timeout} \
-				job pool "$name" c "${opts[@]}" -- "${args[@]}"
+				job pool "$name" c "${cup[@]}" "${opts[@]}" -- "${args[@]}"
 		fi
 		later account "$name" "$m"
 	done

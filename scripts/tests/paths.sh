@@ -385,7 +385,10 @@ scen_retry() {
 	t0=$(now_us)
 	r=$( { timeout 5 cat $ST; } 2>&1)
 	ms=$((($(now_us) - t0) / 1000))
-	expect_eq "state read while the unplug retries: the committed state, at once ($ms ms)" "online_movable 1" "$r $((ms < 1000))"
+	# (Not waiting for the unplug: a read that waited would time out after 5 s, since the hold
+	# is released only later; the bound is the property, not a speed, which a loaded debug
+	# kernel can take a second or more for.)
+	expect_eq "state read while the unplug retries: the committed state, not waiting ($ms ms)" "online_movable 1" "$r $((ms < 4000))"
 	(echo dax0.0 >$DRV/unbind) 2>/dev/null &
 	u=$!
 	sleep 2
@@ -396,7 +399,7 @@ scen_retry() {
 	case "$r" in *"No such device"*) r=ENODEV ;; *"No such file"*) r=ENOENT ;; esac
 	diag "state read during the unbind: '$r' in $ms ms"
 	obs retry:read_during_unbind "$r"
-	check "reading state during the unbind returns at once ($ms ms)" [ "$ms" -lt 1000 ]
+	check "reading state during the unbind does not wait for it ($ms ms)" [ "$ms" -lt 4000 ]
 	release >/dev/null
 	t0=$(now_us)
 	wait $w
