@@ -240,7 +240,7 @@ split_two() {
 # absent) as N discontiguous ranges of 256 MiB, at 4 GiB + k * 512 MiB, with
 # new seed devices dax0.1.. of 256 MiB as the gaps.  dax0.0 is left unbound.
 make_ranges() {
-	local n=$1 i mib=$((1 << 20)) region
+	local n=$1 i mib=$((1 << 20)) region d
 	region=$(dirname "$(readlink -f $DAX_BASE/dax0.0)")/dax_region
 	# (The devices an earlier call made are deleted first: a suite may run after another.)
 	for d in $DAX_BASE/dax0.0 $DAX_BASE/dax0.[1-9]*; do
