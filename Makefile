@@ -16,7 +16,13 @@
 #                        demotion, teardown, interleave, policy, Rust vs the C kmem.ko
 #   make check-intree    the upstream series built in tree (=m, =y, MEMORY_HOTREMOVE=n), parity,
 #                        and kunit.py run on the patched tree
-#   make series          the upstream patch series in build/series (git format-patch)
+#   make series          the upstream patch series (series/*.patch, the source of every
+#                        intermediate state) to post, in build/series (git format-patch)
+#   make series-verify   the tip of series/ is this tree (a make check gate)
+#   make series-absorb   fold a change of src/ into the patches that last touched its lines
+#                        (ABSORB_INTO=PATCH: into that one); Documentation/kmem-rust-series.rst
+#   make series-edit     the stack as a git repository in build/stack (rebase -i, amend, ...);
+#   make series-save     ... then write it back into series/
 #   make series-bisect   build the series after every patch (in tree, =m, CLIPPY=1)
 #   make series-kunit    the KUnit suites the canonical way: kunit.py run on the patched tree
 #   make bench           Rust vs C under instruction counting (~15 min); Documentation/bench/
@@ -48,7 +54,7 @@ export PATH := /usr/lib/llvm-19/bin:$(PATH)
 
 .PHONY: all modules modules-debug install setup kernel kernel-debug check check-debug check-distro check-cxl \
 	check-intree demo bench \
-	series series-bisect series-kunit \
+	series series-verify series-absorb series-edit series-save series-bisect series-kunit \
 	rustfmt rustfmtcheck clean
 
 # The same sources built against the debug kernel (KASAN, kmemleak, ...), in a
@@ -109,9 +115,23 @@ check-intree:
 	$(SCRIPTS)/intree.sh --no-hotremove
 	$(SCRIPTS)/series-kunit.sh --check
 
-# The upstream series, generated from this tree into build/series (git format-patch).
+# The upstream series: series/*.patch applied to the pristine 7.3 files (scripts/stack.py).
+STACK = python3 $(SCRIPTS)/stack.py
+STACK_KSRC = $(shell . $(SCRIPTS)/lib.sh; echo $$KSRC)
 series: setup
-	python3 $(SCRIPTS)/series.py $(shell . $(SCRIPTS)/lib.sh; echo $$KSRC) $(CURDIR)/build/series
+	$(STACK) emit $(STACK_KSRC) $(CURDIR)/build/series
+
+series-verify: setup
+	$(STACK) verify $(STACK_KSRC)
+
+series-absorb: setup
+	$(STACK) absorb $(STACK_KSRC) $(if $(ABSORB_INTO),--into $(ABSORB_INTO))
+
+series-edit: setup
+	$(STACK) apply $(STACK_KSRC)
+
+series-save:
+	$(STACK) save $(STACK_KSRC)
 
 series-bisect:
 	$(SCRIPTS)/series-bisect.sh

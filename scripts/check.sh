@@ -345,7 +345,14 @@ params_listed() {
 	done
 }
 gate "modinfo -p kmem.ko: guard, online_type and unbind, each described" params_listed
-# The upstream series (make series): generated from this tree, every patch checkpatch.pl
+# The patch stack (series/*.patch, scripts/stack.py) is the source of every state of the series;
+# its tip must be the tree tested here, file for file after the lexical rewrite, and src/ has no
+# line that only the series reads (Documentation/kmem-rust-series.rst).
+no_series_markers() { ! grep -rn 'series(' src; }
+gate "src/ has no series markers" no_series_markers
+gate "series/: the tip of the patch stack is this tree (stack.py verify)" \
+	python3 "$here/stack.py" verify "$KSRC"
+# The upstream series (make series): emitted from the stack, every patch checkpatch.pl
 # --strict clean, applied to a pristine 7.3 source and built there with DEV_DAX_KMEM_RUST=m
 # (the parity suite runs against that kmem.ko below), =y and MEMORY_HOTREMOVE=n (where the
 # removal calls are inline stubs; these two compile the kernel crate and the driver: make
@@ -355,7 +362,7 @@ gate "modinfo -p kmem.ko: guard, online_type and unbind, each described" params_
 # replaced by a check that every added file is covered by an F: line of the series' MAINTAINERS.
 series_clean() {
 	local p f n=0 rc=0 covered
-	python3 "$here/series.py" "$KSRC" "$repo/build/series" || return 1
+	python3 "$here/stack.py" emit "$KSRC" "$repo/build/series" || return 1
 	for p in "$repo"/build/series/00*.patch; do
 		case "$p" in */0000-cover-letter.patch) continue ;; esac
 		n=$((n + 1))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# In-tree build of the upstream series: generate it (scripts/series.py), apply it to a
+# In-tree build of the upstream series: emit it (scripts/stack.py), apply it to a
 # pristine copy of the Linux 7.3 source, build that kernel with DEV_DAX_KMEM_RUST=m (and the C
 # DEV_DAX_KMEM off), and run the parity guest suite against the resulting kmem.ko.
 #
@@ -35,7 +35,7 @@ done
 "$here/setup.sh"
 S=$CACHE/intree/series
 log "generating the series into $S"
-python3 "$here/series.py" "$KSRC" "$S" >/dev/null
+python3 "$here/stack.py" emit "$KSRC" "$S" >/dev/null
 T=$CACHE/intree/linux
 patches=$(for p in "$S"/0*.patch; do [[ $p == */0000-cover-letter.patch ]] || echo "$p"; done)
 # The cover letter carries the date; the patches themselves are reproducible.

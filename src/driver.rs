@@ -86,11 +86,9 @@ pub(crate) struct KmemDriver;
 /// DRAM's (`MEMTIER_DEFAULT_DAX_ADISTANCE` of `drivers/dax/kmem.c`).
 const DAX_ADISTANCE: c_int = memory_tiers::ADISTANCE_DRAM * 5;
 
-// series(+policy)
 /// How long unbind with `unbind=unplug` lets an unplug retry pages that cannot be migrated
 /// yet before it gives up, rolls back and keeps the memory.
 const UNBIND_UNPLUG_TIMEOUT_MS: u32 = 10_000;
-// series(end)
 
 /// What `state` readers (and the guard's memory notifier and the debugfs view) read without
 /// the state mutex.
@@ -98,37 +96,27 @@ pub(crate) struct Shared {
     layout: Layout,
     /// The committed state; written only under the state mutex.
     state: PublishedState,
-    // series(+guard)
     guard: BlockGuard,
-    // series(end)
-    // series(+debugfs)
     stats: debugfs::Stats,
-    // series(end)
 }
 
-// series(+guard)
 impl MemoryCallback for Shared {
     fn notify(&self, t: &Transition) -> Verdict {
         self.guard.notify(&self.layout, t)
     }
 }
-// series(end)
 
 /// Per-device data of a bound dax device.
 #[pin_data]
 pub(crate) struct KmemDevice {
     shared: Arc<Shared>,
-    // series(+guard)
     /// The device's usable ranges in the module's table of block owners: their transitions
     /// go to the guard.
     _blocks: KVec<BlockRange>,
-    // series(end)
     #[pin]
     inner: Mutex<Inner>,
-    // series(+debugfs)
     /// `/sys/kernel/debug/kmem/daxX.Y`, if debugfs is available.
     _debugfs: debugfs::DeviceFile<Arc<Shared>>,
-    // series(end)
 }
 
 impl KmemDevice {
@@ -138,24 +126,16 @@ impl KmemDevice {
 
     /// Applies a write to `daxX.Y/state`. One lock is held from reading the current state to
     /// committing the new one.
-    // series(+guard)
     ///
     /// A successful write makes the device owned by this interface (see
     /// [`crate::guard::GuardMode`]).
-    // series(end)
     fn store_state(&self, buf: &[u8]) -> Result {
-        // series(+debugfs)
         let t0 = Instant::<Monotonic>::now();
-        // series(end)
         let request = state::parse_request(buf)?;
         let s = self.shared();
         let mut inner = self.inner.lock();
-        // series(+guard)
         let _mark = s.guard.mark();
-        // series(end)
-        // series(+debugfs)
         inner.mm_ns = 0;
-        // series(end)
         let result = match state::plan(s.state.get(), request) {
             Ok(Action::Nothing) => Ok(false),
             Ok(Action::HotRemove) => inner
@@ -168,24 +148,17 @@ impl KmemDevice {
                 .map(|()| true),
             Err(e) => Err(e),
         };
-        // series(+debugfs)
         let errno = result.as_ref().map_or_else(|e| e.to_errno(), |_| 0);
         let changed = result.as_ref().is_ok_and(|c| *c);
         s.stats
             .record(request, errno, changed, elapsed_ns(&t0), inner.mm_ns);
-        // series(end)
         result?;
-        // series(+guard)
         s.guard.set_owned();
-        // series(end)
         Ok(())
     }
 
-    // series(-policy) /// Adds the device's memory at probe with the system default online type `system`.
-    // series(+policy)
     /// Adds the device's memory at probe as the `online_type` parameter says (by default with
     /// the system default online type `system`), or nothing for `unplugged`.
-    // series(end)
     ///
     /// Ranges that an earlier unbind or module instance left added (online) are taken over
     /// first; the device's state is then that of their blocks, whatever the parameter says, and
@@ -194,8 +167,6 @@ impl KmemDevice {
     /// Runs in probe before the device data exists, so with no lock held across the hotplug
     /// calls (as in the C driver): nothing else reaches `inner` yet, and the driver core adds
     /// the `state` attribute only after probe returns.
-    // series(-policy) fn initial_plug(s: &Shared, ddev: &dax::Device<Core<'_>>, inner: &mut Inner, system: OnlineType) -> Result {
-    // series(+policy)
     fn initial_plug(
         s: &Shared,
         ddev: &dax::Device<Core<'_>>,
@@ -203,16 +174,9 @@ impl KmemDevice {
         policy: ProbeOnline,
         system: OnlineType,
     ) -> Result {
-        // series(end)
-        // series(+guard)
         let _mark = s.guard.mark();
         let adopted = inner.adopt(&s.layout, ddev, &s.guard)?;
-        // series(end)
-        // series(-guard) let adopted = inner.adopt(&s.layout, ddev)?;
-        // series(-policy) let planned = State::Plugged(system);
-        // series(+policy)
         let planned = policy.probe_state(system);
-        // series(end)
         let committed = match adopted.map_or(planned, State::Plugged) {
             State::Unplugged => {
                 dev_info!(
@@ -239,7 +203,6 @@ impl KmemDevice {
         Ok(())
     }
 
-    // series(+policy)
     /// Unbind with `unbind=unplug`, or of a device its provider deletes: the atomic unplug of a
     /// `state` write, bounded in time. On failure every block is as before and unbind goes on
     /// as with `keep`.
@@ -248,9 +211,7 @@ impl KmemDevice {
             return;
         }
         let s = self.shared();
-        // series(+guard)
         let _mark = s.guard.mark();
-        // series(end)
         match inner.unplug(&s.layout, Some(UNBIND_UNPLUG_TIMEOUT_MS)) {
             Ok(n) => {
                 s.state.set(n);
@@ -263,7 +224,6 @@ impl KmemDevice {
             ),
         }
     }
-    // series(end)
 }
 
 /// Reads the probe-time layout of `ddev`, logging what kmem logs; also returns the usable size.
@@ -311,7 +271,6 @@ fn read_layout(ddev: &dax::Device<Core<'_>>, block: u64) -> Result<(Layout, u64)
     Ok((layout, sizes.usable))
 }
 
-// series(+guard)
 /// Registers the device's usable ranges with the module's table of block owners, the guard
 /// as their callback.
 fn guard_blocks(shared: &Arc<Shared>) -> Result<KVec<BlockRange>> {
@@ -322,14 +281,11 @@ fn guard_blocks(shared: &Arc<Shared>) -> Result<KVec<BlockRange>> {
     }
     Ok(blocks)
 }
-// series(end)
 
-// series(+debugfs)
 /// Renders the debugfs file of a device.
 fn show_debugfs(s: &Arc<Shared>, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
     debugfs::render(f, &s.layout, s.state.get(), &s.guard, &s.stats)
 }
-// series(end)
 
 impl dax::Driver for KmemDriver {
     type Data<'bound> = KmemDevice;
@@ -342,9 +298,7 @@ impl dax::Driver for KmemDriver {
     ) -> impl PinInit<KmemDevice, Error> + 'bound {
         pin_init::pin_init_scope(move || {
             // Resolved at bind: the parameter and `auto_online_blocks` as they are now.
-            // series(+policy)
             let policy = ONLINE_TYPE.get();
-            // series(end)
             let system = mhp::default_online_type()?;
 
             // Without good NUMA information slow memory could end up in a node with fast
@@ -368,57 +322,34 @@ impl dax::Driver for KmemDriver {
             let group = MemoryGroup::register_static(node, pages)?;
 
             let mut inner = Inner::new(&layout, group, tier)?;
-            // series(+guard)
             let guard = BlockGuard::new(&layout)?;
-            // series(end)
-            // series(+debugfs)
             let name = layout.dev.clone();
-            // series(end)
             let shared = Arc::new(
                 Shared {
                     layout,
                     state: PublishedState::new(),
-                    // series(+guard)
                     guard,
-                    // series(end)
-                    // series(+debugfs)
                     stats: debugfs::Stats::new(),
-                    // series(end)
                 },
                 GFP_KERNEL,
             )?;
-            // series(+debugfs)
             let debugfs = debugfs::device_file(name.name(), shared.clone(), &show_debugfs)?;
-            // series(end)
-            // series(+guard)
             let blocks = guard_blocks(&shared)?;
-            // series(end)
 
             // The guard is registered before any memory is added; the initial add runs once
             // everything else is in place, and a failure drops (unregisters, releases) it all.
-            // series(-policy) KmemDevice::initial_plug(&shared, ddev, &mut inner, system)?;
-            // series(+policy)
             KmemDevice::initial_plug(&shared, ddev, &mut inner, policy, system)?;
-            // series(end)
             Ok(try_pin_init!(KmemDevice {
-                // series(+guard)
                 _blocks: blocks,
-                // series(end)
                 shared,
                 inner <- new_mutex!(inner, "KmemDevice::inner"),
-                // series(+debugfs)
                 _debugfs: debugfs,
-                // series(end)
             }))
         })
     }
 
-    // series(+policy)
     fn unbind<'bound>(ddev: &'bound dax::Device<Core<'_>>, this: Pin<&KmemDevice>) {
-        // series(end)
-        // series(-policy) fn unbind<'bound>(_ddev: &'bound dax::Device<Core<'_>>, this: Pin<&KmemDevice>) {
         let mut inner = this.inner.lock();
-        // series(+policy)
         // A device its provider deletes (a CXL region decommitted, a dax region's `delete`)
         // takes its memory with it: a CXL region's decoders are reset right after, and memory
         // left online is then backed by nothing (reads return zeroes, writes are dropped). So
@@ -441,8 +372,6 @@ impl dax::Driver for KmemDriver {
                 under
             );
         }
-        // series(end)
-        // series(-policy) inner.remove_all(&this.shared().layout);
     }
 }
 

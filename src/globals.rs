@@ -5,10 +5,8 @@
 //! module init, in this order, before the driver is registered ([`init`]); every use goes
 //! through an accessor that hands them out only once that initialisation has completed.
 
-use crate::kernel_ext::mm::memory_tiers::MemoryTypeList;
-// series(+guard)
 use crate::kernel_ext::mm::memory_notifier::MemoryCallback;
-// series(end)
+use crate::kernel_ext::mm::memory_tiers::MemoryTypeList;
 use kernel::{
     debugfs::Dir,
     prelude::*,
@@ -24,7 +22,6 @@ use kernel::{
     },
 };
 
-// series(+guard)
 /// An owner of a range of memory blocks in the table of [`crate::owners`]: the range's start
 /// (the tree's key is its end) and its callback.
 pub(crate) struct Owner {
@@ -36,9 +33,7 @@ pub(crate) struct Owner {
 /// the first entry at or after an address is the only one that can contain it. `None` until the
 /// first registration (a tree cannot be built in a `static` initialiser).
 pub(crate) type OwnerTree = Option<RBTree<u64, Owner>>;
-// series(end)
 
-// series(+debugfs)
 /// The debugfs root and the list of leaked ranges (see [`crate::debugfs`]).
 pub(crate) struct RootInner {
     pub(crate) dir: Option<Dir>,
@@ -54,7 +49,6 @@ impl RootInner {
         }
     }
 }
-// series(end)
 
 kernel::sync::global_lock! {
     // SAFETY: Initialised by `init()` before `READY` is populated; only `with_memory_types()`
@@ -62,19 +56,15 @@ kernel::sync::global_lock! {
     unsafe(uninit) static MEMORY_TYPES: Mutex<MemoryTypeList> = MemoryTypeList::new();
 }
 
-// series(+guard)
 kernel::sync::global_lock! {
     // SAFETY: As for `MEMORY_TYPES`, through `with_owners()`.
     unsafe(uninit) static OWNERS: SpinLock<OwnerTree> = None;
 }
-// series(end)
 
-// series(+debugfs)
 kernel::sync::global_lock! {
     // SAFETY: As for `MEMORY_TYPES`, through `with_debugfs_root()`.
     unsafe(uninit) static ROOT: Mutex<RootInner> = RootInner::new();
 }
-// series(end)
 
 /// Set by the one call of [`init`] that initialises the locks (it guards the initialisation,
 /// not their use).
@@ -92,14 +82,10 @@ pub(crate) fn init() -> Result {
     // SAFETY: The exchange above lets exactly one call reach this point, and no accessor hands
     // out a lock before `READY` is populated below, after these initialisations.
     unsafe { MEMORY_TYPES.init() };
-    // series(+guard)
     // SAFETY: As above.
     unsafe { OWNERS.init() };
-    // series(end)
-    // series(+debugfs)
     // SAFETY: As above.
     unsafe { ROOT.init() };
-    // series(end)
     READY.populate(());
     Ok(())
 }
@@ -109,13 +95,11 @@ fn ready() -> Result {
     READY.as_ref().copied().ok_or(ENODEV)
 }
 
-// series(+guard)
 /// Runs `f` on the table of memory-block owners, under its spinlock.
 pub(crate) fn with_owners<R>(f: impl FnOnce(&mut OwnerTree) -> R) -> Result<R> {
     ready()?;
     Ok(f(&mut OWNERS.lock()))
 }
-// series(end)
 
 /// Runs `f` on the module's list of memory types, under its lock.
 pub(crate) fn with_memory_types<R>(f: impl FnOnce(&mut MemoryTypeList) -> R) -> Result<R> {
@@ -123,13 +107,11 @@ pub(crate) fn with_memory_types<R>(f: impl FnOnce(&mut MemoryTypeList) -> R) -> 
     Ok(f(&mut MEMORY_TYPES.lock()))
 }
 
-// series(+debugfs)
 /// Runs `f` on the debugfs root and the list of leaked ranges, under their mutex.
 pub(crate) fn with_debugfs_root<R>(f: impl FnOnce(&mut RootInner) -> R) -> Result<R> {
     ready()?;
     Ok(f(&mut ROOT.lock()))
 }
-// series(end)
 
 /// The module's ownership of its memory types: dropping it (at module exit, after every device
 /// is unbound) puts every type of the list (`mt_put_memory_types()`); nodes still using one keep

@@ -125,7 +125,6 @@ pub(crate) fn guard_mode() -> GuardMode {
     GUARD.get()
 }
 
-// series(+debugfs)
 /// External transitions of a device's blocks, as counted by its guard.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Counters {
@@ -137,7 +136,6 @@ pub(crate) struct Counters {
     /// whatever the verdict.
     pub(crate) during_transition: u64,
 }
-// series(end)
 
 /// The memory-block guard of one device: sees the transitions of the device's blocks (the
 /// module's notifier hands it those only) and refuses external ones while the device is owned.
@@ -211,7 +209,6 @@ const fn encode_zone(z: Option<Zone>) -> i8 {
     }
 }
 
-// series(+debugfs)
 const fn decode_zone(v: i8) -> Option<Zone> {
     match v {
         1 => Some(Zone::Normal),
@@ -220,7 +217,6 @@ const fn decode_zone(v: i8) -> Option<Zone> {
         _ => None,
     }
 }
-// series(end)
 
 impl BlockGuard {
     /// A guard for a device laid out as `layout`, not owned, every block offline.
@@ -260,7 +256,6 @@ impl BlockGuard {
         self.owned.load(Acquire)
     }
 
-    // series(+debugfs)
     /// The counts of external transitions so far.
     pub(crate) fn counters(&self) -> Counters {
         Counters {
@@ -275,7 +270,6 @@ impl BlockGuard {
         let slot = self.zones.get(layout.block_index(block)?)?;
         decode_zone(slot.load(Relaxed))
     }
-    // series(end)
 
     /// Records the zone of the device's blocks in `range` (`None`: offline). The notifier is
     /// the only place where a block's zone is stable while it is read; memory taken over at

@@ -63,10 +63,8 @@ pub(crate) struct Inner {
     group: Option<MemoryGroup>,
     /// The node's memory-tier association; `None` once leaked or released by unbind.
     tier: Option<NodeMemoryType>,
-    // series(+debugfs)
     /// Time spent inside memory hotplug calls by the current transition.
     pub(crate) mm_ns: u64,
-    // series(end)
 }
 
 impl Layout {
@@ -94,9 +92,7 @@ impl Inner {
             mappings,
             group: Some(group),
             tier: Some(tier),
-            // series(+debugfs)
             mm_ns: 0,
-            // series(end)
         })
     }
 
@@ -107,12 +103,10 @@ impl Inner {
             .any(|(i, _)| matches!(self.mappings[i], Mapping::Free))
     }
 
-    // series(+policy)
     /// Whether any range is added.
     pub(crate) fn any_added(&self) -> bool {
         self.mappings.iter().any(|m| matches!(m, Mapping::Added(_)))
     }
-    // series(end)
 
     /// Reserves every usable range that is free (`dax_kmem_init_resources()`).
     ///
@@ -154,9 +148,7 @@ impl Inner {
                 continue;
             };
             let range = res.range();
-            // series(+debugfs)
             let t0 = Instant::<Monotonic>::now();
-            // series(end)
             let result = mhp::add_memory_driver_managed(
                 group,
                 res,
@@ -164,9 +156,7 @@ impl Inner {
                 layout.memmap_on_memory,
                 online_type,
             );
-            // series(+debugfs)
             self.mm_ns = self.mm_ns.saturating_add(elapsed_ns(&t0));
-            // series(end)
             match result {
                 Ok(mem) => {
                     *slot = Mapping::Added(mem);
@@ -218,13 +208,9 @@ impl Inner {
                 }
             }
         }
-        // series(+debugfs)
         let t0 = Instant::<Monotonic>::now();
-        // series(end)
         let result = mhp::offline_and_remove_memory_ranges(mems, timeout_ms);
-        // series(+debugfs)
         self.mm_ns = self.mm_ns.saturating_add(elapsed_ns(&t0));
-        // series(end)
         match result {
             Ok(()) => Ok(State::Unplugged),
             Err((mems, e)) => {
@@ -257,9 +243,7 @@ impl Inner {
             if let Err((mem, _)) = mem.remove() {
                 let r = mem.range();
                 layout.warn_mapping(i, r, "stuck online until reboot");
-                // series(+debugfs)
                 debugfs::record_leak(layout.dev.name(), i, r);
-                // series(end)
                 *slot = Mapping::Added(mem);
                 stuck = true;
             }
@@ -283,15 +267,12 @@ impl Inner {
 
     /// Takes over the ranges left added by an earlier unbind or module instance; returns the
     /// online type that describes their blocks, or `None` if there were none.
-    // series(-guard) pub(crate) fn adopt(&mut self, layout: &Layout, ddev: &dax::Device<Core<'_>>) -> Result<Option<OnlineType>> {
-    // series(+guard)
     pub(crate) fn adopt(
         &mut self,
         layout: &Layout,
         ddev: &dax::Device<Core<'_>>,
         guard: &BlockGuard,
     ) -> Result<Option<OnlineType>> {
-        // series(end)
         let block = 1u64 << layout.block_shift;
         let mut zones = KVec::new();
         for (i, memory) in layout.usable_memory() {
@@ -302,7 +283,6 @@ impl Inner {
             // The memory is ours from here on, even if reading its zones fails.
             self.mappings[i] = Mapping::Added(mem);
             let z = mhp::block_zones(range, block)?;
-            // series(+guard)
             for (b, zone) in z.iter().enumerate() {
                 let start = range.start + b as u64 * block;
                 guard.record_zone(
@@ -314,7 +294,6 @@ impl Inner {
                     *zone,
                 );
             }
-            // series(end)
             dev_info!(
                 layout.dev,
                 "mapping{}: {:#x}-{:#x} taken over: left added by an earlier unbind\n",
@@ -322,18 +301,14 @@ impl Inner {
                 range.start,
                 range.end
             );
-            // series(+debugfs)
             debugfs::forget_leak(layout.dev.name(), i, range);
-            // series(end)
             zones.extend_from_slice(&z, GFP_KERNEL)?;
         }
         Ok((!zones.is_empty()).then(|| state::adopted_online_type(&zones)))
     }
 }
 
-// series(+debugfs)
 /// Nanoseconds since `t0`.
 pub(crate) fn elapsed_ns(t0: &Instant<Monotonic>) -> u64 {
     u64::try_from(t0.elapsed().as_nanos()).unwrap_or(0)
 }
-// series(end)

@@ -13,25 +13,17 @@
 
 #![deny(unsafe_code)]
 
-// series(+debugfs)
 mod debugfs;
-// series(end)
 mod driver;
 #[allow(unsafe_code)]
 mod globals;
-// series(+guard)
 mod guard;
-// series(end)
 mod hotplug;
-// series(+guard)
-mod owners;
-// series(end)
-// series(+policy)
-mod policy;
-// series(end)
 #[allow(unsafe_code)]
 #[path = "kernel/mod.rs"]
 mod kernel_ext;
+mod owners;
+mod policy;
 mod state;
 
 use kernel::{
@@ -41,10 +33,8 @@ use kernel::{
     ThisModule, //
 };
 use kernel_ext::dax;
-// series(+guard)
 use kernel_ext::mm::memory_notifier::MemoryNotifier;
 use owners::BlockOwners;
-// series(end)
 
 /// The module name, `kmem`: `__add_memory_driver_managed()` is exported to it only, and daxctl
 /// binds through `/sys/bus/dax/drivers/kmem`.
@@ -56,16 +46,12 @@ const MODULE_NAME: &CStr = <LocalModule as kernel::ModuleMetadata>::NAME;
 struct KmemModule {
     #[pin]
     _driver: Registration<dax::Adapter<driver::KmemDriver>>,
-    // series(+guard)
     /// The module's one memory notifier: each transition goes to the guard of the device
     /// whose block it is.
     #[pin]
     _notifier: MemoryNotifier<BlockOwners>,
-    // series(end)
     _types: globals::MemoryTypes,
-    // series(+debugfs)
     _debugfs: debugfs::Root,
-    // series(end)
 }
 
 impl InPlaceModule for KmemModule {
@@ -74,23 +60,15 @@ impl InPlaceModule for KmemModule {
             // First: everything below uses them.
             globals::init()?;
             let types = globals::MemoryTypes::new()?;
-            // series(+debugfs)
             let debugfs = debugfs::Root::new()?;
-            // series(end)
-            // series(+guard)
             let owners = BlockOwners::new()?;
-            // series(end)
             // The notifier is registered before the driver, whose devices register their
             // blocks with it.
             Ok(try_pin_init!(Self {
-                // series(+guard)
                 _notifier <- MemoryNotifier::new(owners),
-                // series(end)
                 _driver <- Registration::new(MODULE_NAME, module),
                 _types: types,
-                // series(+debugfs)
                 _debugfs: debugfs,
-                // series(end)
             }))
         })
     }
