@@ -362,7 +362,7 @@ gate "series/: the tip of the patch stack is this tree (stack.py verify)" \
 # replaced by a check that every added file is covered by an F: line of the series' MAINTAINERS.
 series_clean() {
 	local p f n=0 rc=0 covered
-	python3 "$here/stack.py" emit "$KSRC" "$repo/build/series" || return 1
+	python3 "$here/stack.py" emit "$KSRC" "$repo/build/series" --placeholder || return 1
 	for p in "$repo"/build/series/00*.patch; do
 		case "$p" in */0000-cover-letter.patch) continue ;; esac
 		n=$((n + 1))

@@ -35,7 +35,7 @@ done
 "$here/setup.sh"
 S=$CACHE/intree/series
 log "generating the series into $S"
-python3 "$here/stack.py" emit "$KSRC" "$S" >/dev/null
+python3 "$here/stack.py" emit "$KSRC" "$S" --placeholder >/dev/null
 T=$CACHE/intree/linux
 patches=$(for p in "$S"/0*.patch; do [[ $p == */0000-cover-letter.patch ]] || echo "$p"; done)
 # The cover letter carries the date; the patches themselves are reproducible.

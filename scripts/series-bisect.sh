@@ -18,7 +18,7 @@ S=$CACHE/bisect/series
 T=$CACHE/bisect/linux
 OUT=$CACHE/bisect/build
 mkdir -p "$CACHE/bisect" "$OUT"
-python3 "$here/stack.py" emit "$KSRC" "$S" >/dev/null
+python3 "$here/stack.py" emit "$KSRC" "$S" --placeholder >/dev/null
 rm -rf "$T"
 cp -al "$KSRC" "$T"
 for f in $(sed -n 's|^--- a/||p' "$S"/0*.patch | sort -u); do

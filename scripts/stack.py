@@ -13,8 +13,12 @@
                                or into PATCH; then saves (below)
   stack.py save   KSRC         writes build/stack's commits (after an edit, a rebase -i, an
                                absorb) back into series/ and verifies
-  stack.py emit   KSRC OUT     the series to post: git format-patch --cover-letter into OUT
-                               (OUT.git holds the applied stack)
+  stack.py emit   KSRC OUT [--placeholder]
+                               the series to post: git format-patch --cover-letter into OUT
+                               (OUT.git holds the applied stack), From:, Signed-off-by: and the
+                               MAINTAINERS entry in the submitter's name (git config; refused
+                               when unset or not a person's); --placeholder keeps the stored
+                               placeholder identity (make check, the in-tree builds)
 
 series/series lists the patches in order (quilt's format: one file name per line, `#` starts a
 comment); series/cover-letter.txt is the cover letter's text. The stored patches are git
@@ -515,7 +519,31 @@ def save(work):
     print('series/: %d patches' % len(names))
 
 
-def emit(ksrc, out):
+# The identity the stored patches carry (From:, Signed-off-by:, the MAINTAINERS M: line): a
+# placeholder that emit replaces with the submitter's own.
+PLACEHOLDER = 'Series Submitter <submitter@example.invalid>'
+
+
+def submitter():
+    """The submitter's identity from git config, refused when unset or not a person's (the DCO
+    needs a real name: a list, team or project address does not certify anything)."""
+    try:
+        name = sh('git', 'config', 'user.name', cwd=REPO).strip()
+        email = sh('git', 'config', 'user.email', cwd=REPO).strip()
+    except subprocess.CalledProcessError:
+        sys.exit('stack.py: git config user.name and user.email are not set: the series is signed '
+                 'off by its submitter (set them, or emit --placeholder for a test emission)')
+    bad = [w for w in ('maintainers', 'developers', 'team', 'project', 'seed') if w in name.lower()]
+    bad += [w for w in ('noreply', 'example', '.invalid', 'localhost', 'lists.') if w in email.lower()]
+    if bad or ' ' not in name:
+        sys.exit('stack.py: "%s <%s>" is not a person\'s identity (%s): the Signed-off-by of a '
+                 'posted series must be the submitter\'s (git config user.name/user.email), or '
+                 'emit --placeholder for a test emission' % (name, email, ', '.join(bad) or 'one word'))
+    return '%s <%s>' % (name, email)
+
+
+def emit(ksrc, out, identity=None):
+    """IDENTITY None: the stored placeholder (make check, the in-tree builds: not for posting)."""
     work = out + '.git'
     shutil.rmtree(out, ignore_errors=True)
     apply(ksrc, work)
@@ -525,6 +553,13 @@ def emit(ksrc, out):
     t = t.replace('*** SUBJECT HERE ***', 'dax: a Rust kmem driver and the abstractions it needs')
     t = t.replace('*** BLURB HERE ***', read(os.path.join(SERIES, 'cover-letter.txt')).strip())
     write(os.path.join(out, cover), t)
+    if identity:
+        for f in os.listdir(out):
+            p = os.path.join(out, f)
+            t = read(p)
+            t = re.sub(r'^From: .*\n(?: .*\n)?', 'From: %s\n' % identity, t, count=1, flags=re.M)
+            t = t.replace(PLACEHOLDER, identity)
+            write(p, t.replace(PLACEHOLDER.split(' <')[0], identity.split(' <')[0]))
     for f in sorted(os.listdir(out)):
         print(os.path.join(out, f))
 
@@ -550,7 +585,8 @@ def main(argv):
         save(work)
         return verify(ksrc, os.path.join(REPO, 'build', 'stack-verify'))
     elif cmd == 'emit':
-        emit(ksrc, os.path.abspath(argv[3]))
+        args = [a for a in argv[3:] if a != '--placeholder']
+        emit(ksrc, os.path.abspath(args[0]), None if '--placeholder' in argv else submitter())
     else:
         sys.exit(__doc__)
     return 0
