@@ -3,7 +3,7 @@
 #
 # make bench: the Rust kmem against the in-tree C kmem on the same kernel and QEMU
 # configuration.  Writes build/bench/results.csv and, through scripts/bench_report.py, the
-# tables and plots of Documentation/bench/.  Targets are read from the output, never asserted.
+# plots beside it and the tables of Documentation/bench/results.md.  Targets are read from the output, never asserted.
 #
 # By default every guest runs under QEMU's instruction counting (-icount shift=0,sleep=off):
 # the guest's clock advances 1 ns per instruction and never with the host's time, so a
