@@ -3,7 +3,7 @@
  * Input of the module-local bindgen step (see Kbuild): the private dax bus
  * API and the memory-block, memory-group and memory-tier API that
  * rust/bindings does not cover.  Everything not allowlisted in Kbuild
- * resolves to kernel::bindings (see src/ffi.rs).
+ * resolves to kernel::bindings (see src/kernel/bindings.rs).
  */
 #include <linux/mm.h>
 #include <linux/memory_hotplug.h>

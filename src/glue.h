@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * C helpers for the Rust kmem driver: one wrapper per static inline
- * function that Rust cannot call, in the style of rust/helpers/.  No policy
- * lives here.
+ * C helpers for the Rust kmem driver, in the style of rust/helpers/: one
+ * wrapper per static inline function that Rust cannot call, and three steps
+ * that need the kernel's own types under its locks (an offline bounded by a
+ * timer, the search of a reservation an earlier kmem left behind, the zone of
+ * each block of a range).
  */
 #ifndef KMEM_GLUE_H
 #define KMEM_GLUE_H
