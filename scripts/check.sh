@@ -352,6 +352,10 @@ no_series_markers() { ! grep -rn 'series(' src; }
 gate "src/ has no series markers" no_series_markers
 gate "series/: the tip of the patch stack is this tree (stack.py verify)" \
 	python3 "$here/stack.py" verify "$KSRC"
+# (Shown failing on the series before the bus.c hunk joined the driver patch: its patch 3 used
+# CONFIG_DEV_DAX_KMEM_RUST, which patch 8 defined.)
+gate "series/: every patch uses only Kconfig symbols defined once it applies (stack.py kconfig)" \
+	python3 "$here/stack.py" kconfig "$KSRC"
 # The upstream series (make series): emitted from the stack, every patch checkpatch.pl
 # --strict clean, applied to a pristine 7.3 source and built there with DEV_DAX_KMEM_RUST=m
 # (the parity suite runs against that kmem.ko below), =y and MEMORY_HOTREMOVE=n (where the

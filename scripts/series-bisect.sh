@@ -7,7 +7,7 @@
 # each one the tree is built with DEV_DAX_KMEM_RUST=m (the configuration of intree.sh; before
 # the driver patch the option does not exist yet and the kernel builds without it): vmlinux,
 # the modules, and with CLIPPY=1, without a warning. After each patch that changes the driver,
-# the parity suite runs against that kmem.ko in a guest (the driver of patch 6, without its
+# the parity suite runs against that kmem.ko in a guest (the driver of its own patch, without its
 # later features, must already behave like the C driver). Incremental in one build directory:
 # 5-30 s per patch after the first build.
 set -euo pipefail

@@ -13,6 +13,7 @@
                                or into PATCH; then saves (below)
   stack.py save   KSRC         writes build/stack's commits (after an edit, a rebase -i, an
                                absorb) back into series/ and verifies
+  stack.py kconfig KSRC        every Kconfig symbol a patch uses is defined once it applies
   stack.py emit   KSRC OUT [--placeholder]
                                the series to post: git format-patch --cover-letter into OUT
                                (OUT.git holds the applied stack), From:, Signed-off-by: and the
@@ -564,6 +565,47 @@ def emit(ksrc, out, identity=None):
         print(os.path.join(out, f))
 
 
+def kconfig_symbols(ksrc):
+    """Every patch refers only to Kconfig symbols that exist once it is applied: defined in the
+    pristine tree or by this patch or an earlier one (checkkconfigsymbols.py's question, which
+    needs the whole tree in git). The symbols are those of CONFIG_X in added lines (C, Makefiles,
+    Rust cfgs) and of depends on/select/if in added Kconfig lines."""
+    defined = set()
+    for root, _, fs in os.walk(ksrc):
+        for f in fs:
+            if f.startswith('Kconfig'):
+                for line in open(os.path.join(root, f), errors='replace'):
+                    m = re.match(r'^\s*(?:menu)?config\s+(\w+)', line)
+                    if m:
+                        defined.add(m.group(1))
+    bad = 0
+    for p in patches():
+        text = read(os.path.join(SERIES, p))
+        added, path, kconf = [], None, []
+        for line in text.split('\n'):
+            if line.startswith('+++ '):
+                path = line[6:]
+            elif line.startswith('+') and path:
+                added.append(line[1:])
+                if os.path.basename(path).startswith('Kconfig'):
+                    kconf.append(line[1:])
+        for line in kconf:
+            m = re.match(r'^\s*(?:menu)?config\s+(\w+)', line)
+            if m:
+                defined.add(m.group(1))
+        used = set(re.findall(r'\bCONFIG_([A-Z0-9_]+)', '\n'.join(added)))
+        for line in kconf:
+            # (Not the help text, which is indented by a tab and two spaces.)
+            m = re.match(r'^(?:\t(?:depends on|select|imply)|if)\s+(.*)', line)
+            if m:
+                used.update(re.findall(r'\b([A-Z][A-Z0-9_]+)\b', m.group(1).split('#')[0]))
+        for sym in sorted(s for s in used if s not in defined and not s.endswith('_MODULE')):
+            print('%s: CONFIG_%s is defined by no Kconfig in the tree or in a patch up to it' % (p, sym))
+            bad += 1
+    print('Kconfig symbols: %d patches, %d references undefined where they are made' % (len(patches()), bad))
+    return 1 if bad else 0
+
+
 def main(argv):
     if len(argv) < 3:
         sys.exit(__doc__)
@@ -584,6 +626,8 @@ def main(argv):
     elif cmd == 'save':
         save(work)
         return verify(ksrc, os.path.join(REPO, 'build', 'stack-verify'))
+    elif cmd == 'kconfig':
+        return kconfig_symbols(ksrc)
     elif cmd == 'emit':
         args = [a for a in argv[3:] if a != '--placeholder']
         emit(ksrc, os.path.abspath(args[0]), None if '--placeholder' in argv else submitter())
