@@ -318,7 +318,7 @@ impl dax::Driver for KmemDriver {
             let tier = globals::with_memory_types(|types| {
                 NodeMemoryType::init(node, DAX_ADISTANCE, types)
             })??;
-            let pages = state::pfn_up(usable, kernel::page::PAGE_SHIFT as u32);
+            let pages = usable.div_ceil(kernel::page::PAGE_SIZE as u64);
             let group = MemoryGroup::register_static(node, pages)?;
 
             let mut inner = Inner::new(&layout, group, tier)?;

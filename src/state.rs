@@ -235,12 +235,6 @@ impl Layout {
     }
 }
 
-/// `PFN_UP()`: the number of pages of `1 << page_shift` bytes needed to hold `bytes`.
-pub(crate) const fn pfn_up(bytes: u64, page_shift: u32) -> u64 {
-    let mask = (1u64 << page_shift) - 1;
-    (bytes >> page_shift) + (bytes & mask != 0) as u64
-}
-
 /// What to do when reserving or adding one range fails.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum OnFailure {
@@ -436,11 +430,6 @@ mod tests {
         assert_eq!(s.usable, 256 * MIB + 256 * MIB);
         assert_eq!(s.truncated(), 128 * MIB);
         assert_eq!(Sizes::of(&[], BLOCK).usable, 0);
-        assert_eq!(pfn_up(s.usable, 12), 512 * MIB / 4096);
-        assert_eq!(pfn_up(4097, 12), 2);
-        assert_eq!(pfn_up(4096, 12), 1);
-        assert_eq!(pfn_up(u64::MAX, 12), 1 << 52);
-        assert_eq!(pfn_up(0, 12), 0);
     }
 
     #[test]
