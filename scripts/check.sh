@@ -391,6 +391,11 @@ gate "the series builds in tree with DEV_DAX_KMEM_RUST=y" "$here/intree.sh" --bu
 INTREE_OK=0
 gate "the series builds in tree with DEV_DAX_KMEM_RUST=m (kernel and modules)" \
 	"$here/intree.sh" --no-test && INTREE_OK=1
+# v1, the series' first part (the driver with the C driver's behaviour), in a tree and build of
+# its own: the matrix runs its differentials against the C driver (kbuild=intree-v1).
+INTREE_V1_OK=0
+gate "v1 of the series (patches 1-$(python3 "$here/stack.py" upto "$KSRC" v1)) builds in tree with DEV_DAX_KMEM_RUST=m" \
+	"$here/intree.sh" --no-test --upto=v1 && INTREE_V1_OK=1
 # The export restriction survives the series: mm exports __add_memory_driver_managed() to the
 # module named kmem only. A call in the kernel crate (rust/kernel.o) would sit in a symbol that
 # the kernel exports to every module (each kernel-crate function is EXPORT_SYMBOL_GPL), so none
@@ -611,13 +616,13 @@ kunit() {
 	# sources' suites): all of them out of tree, the driver's (dax_kmem_rust*) in tree, where
 	# the abstractions' are in the kernel crate.
 	local want suites=.
-	[ "${1:-}" = intree ] && suites='^dax_kmem_rust'
+	[[ ${1:-} == intree* ]] && suites='^dax_kmem_rust'
 	want=$("$here/series-kunit.sh" --expected | awk -v s="$suites" '$1 ~ s {n += $2} END {print n + 0}') ||
 		{ fail "$name: the sources' suites (series-kunit.sh --expected)"; return; }
 	local out=$LOGDIR/$name.txt ktap=$LOGDIR/$name.ktap res
 	local opts=(--kmem=none) args=()
 	[ -n "${KMEM_DEBUG:-}" ] && opts+=(--debug)
-	[ "${1:-}" = intree ] && opts=(--kmem=c --no-load) args=(modprobe)
+	[[ ${1:-} == intree* ]] && opts=(--kmem=c --no-load) args=(modprobe)
 	if ! "$here/vm-run" "${opts[@]}" --append="kunit.enable=1 kunit.autorun=1" \
 		"$here/tests/kunit.sh" "${args[@]}" >"$out" 2>&1; then
 		fail "$name: guest run failed ($out)"
@@ -708,6 +713,9 @@ need_distro_dkms() { distro_user_path dkms "dkms add/build/install in the twin";
 need_intree() {
 	[ "$INTREE_OK" = 1 ] || { fail "in-tree guest runs: the series did not build"; return 1; }
 }
+need_intree_v1() {
+	[ "$INTREE_V1_OK" = 1 ] || { fail "in-tree guest runs of v1: v1 did not build"; return 1; }
+}
 need_kmemc() {
 	gate "the series' kmem.c builds out of tree against its in-tree kernel (kmem.ko)" \
 		"$T/build-kmem-c.sh" "$CACHE/intree/linux" "$CACHE/intree/build-m" "$repo/build/intree-kmem-c"
@@ -781,6 +789,7 @@ matrix_line() {
 		cleak=*) cleak=${w#cleak=} ;;
 		needs=*) needs=${w#needs=} ;;
 		kbuild=intree) kbuild=$CACHE/intree/build-m ;;
+		kbuild=intree-v1) kbuild=$CACHE/intree/build-m-v1 ;;
 		timeout=*) timeout=${w#timeout=} ;;
 		--*) opts+=("$w") ;;
 		*) fail "matrix: $name: unknown field '$w'"; return 0 ;;
@@ -809,7 +818,12 @@ matrix_line() {
 	ref | c) modes=(c) ;;
 	kunit)
 		if [ -n "$why" ]; then skipped "$name ($why)"; return 0; fi
-		case $1 in out-of-tree) kunit ;; intree) KMEM_KBUILD=$kbuild kunit intree ;; esac
+		case $1 in
+		out-of-tree) kunit ;;
+		intree) KMEM_KBUILD=$kbuild kunit intree ;;
+		intree-v1) KMEM_KBUILD=$kbuild KMEM_KUNIT_SRC=$CACHE/intree/linux-v1/drivers/dax/kmem-rs kunit intree-v1 ;;
+		*) fail "matrix: $name: unknown KUnit run '$1'" ;;
+		esac
 		return 0
 		;;
 	*) fail "matrix: $name: unknown kind '$kind'"; return 0 ;;

@@ -6,12 +6,17 @@
 # DEV_DAX_KMEM off), and run the parity guest suite against the resulting kmem.ko.
 #
 #   scripts/intree.sh [--tree-only] [--no-test] [--builtin | --no-hotremove | --compile-only]
+#                     [--upto=NAME]
 #
 #   --builtin       DEV_DAX_KMEM_RUST=y: the driver is part of vmlinux (its parameters are
 #                   kmem.guard, ... on the command line); the parity suite runs against it
 #   --no-hotremove  MEMORY_HOTREMOVE=n (remove_memory() and friends are inline stubs):
 #                   compile the kernel crate and the driver only (make prepare, the directory)
 #   --compile-only  with --builtin: the same compile-only build for DEV_DAX_KMEM_RUST=y
+#   --upto=NAME     the stack up to the end of series NAME only (series/series: v1 is the
+#                   driver with the C driver's behaviour), in a tree and build of its own
+#                   ($CACHE/intree/linux-NAME, build-VARIANT-NAME); the test is which-kmem
+#                   alone (the matrix runs the differentials against that build)
 #
 # The tree is a hard-linked copy of the cached 7.3 source (the files the series changes are
 # real copies); tree and build live in the cache, and the build is incremental. A build whose
@@ -19,7 +24,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-tree_only=0 test=1 variant=m compile_only=0
+tree_only=0 test=1 variant=m compile_only=0 upto=""
 for a in "$@"; do
 	case "$a" in
 	--tree-only) tree_only=1 ;;
@@ -27,16 +32,18 @@ for a in "$@"; do
 	--builtin) variant=y ;;
 	--no-hotremove) variant=nohotremove compile_only=1 ;;
 	--compile-only) compile_only=1 ;;
+	--upto=*) upto=${a#--upto=} ;;
 	*) die "intree.sh: unknown argument $a" ;;
 	esac
 done
 [ "$compile_only" = 1 ] && [ "$variant" = y ] && variant=y-compile
 
 "$here/setup.sh"
-S=$CACHE/intree/series
-log "generating the series into $S"
-python3 "$here/stack.py" emit "$KSRC" "$S" --placeholder >/dev/null
-T=$CACHE/intree/linux
+sfx=${upto:+-$upto}
+S=$CACHE/intree/series$sfx
+log "generating the series${upto:+ up to $upto} into $S"
+python3 "$here/stack.py" emit "$KSRC" "$S" --placeholder ${upto:+--upto "$upto"} >/dev/null
+T=$CACHE/intree/linux$sfx
 patches=$(for p in "$S"/0*.patch; do [[ $p == */0000-cover-letter.patch ]] || echo "$p"; done)
 # The cover letter carries the date; the patches themselves are reproducible.
 series_id=$(cat $patches | sha256sum | cut -c1-16)
@@ -59,7 +66,7 @@ fi
 grep -q CONFIG_DEV_DAX_KMEM_RUST "$T/drivers/dax/bus.c" || die "the series did not hook drivers/dax/bus.c"
 [ "$tree_only" = 1 ] && { echo "$T"; exit 0; }
 
-OUT=$CACHE/intree/build-$variant
+OUT=$CACHE/intree/build-$variant$sfx
 mkdir -p "$OUT"
 kmem=$variant
 [ "$variant" = nohotremove ] && kmem=m
@@ -123,4 +130,5 @@ echo "$stamp" >"$OUT/.kmem-rs-series"
 which=()
 [ "$variant" = y ] && which=(builtin)
 KMEM_KBUILD=$OUT "$here/vm-run" --kmem=c "$here/tests/which-kmem.sh" "${which[@]}"
+[ -n "$upto" ] && exit 0
 KMEM_KBUILD=$OUT "$here/vm-run" --kmem=c --append=kmem.guard=off "$here/tests/parity.sh"

@@ -8,8 +8,10 @@
 # the driver patch the option does not exist yet and the kernel builds without it): vmlinux,
 # the modules, and with CLIPPY=1, without a warning. After each patch that changes the driver,
 # the parity suite runs against that kmem.ko in a guest (the driver of its own patch, without its
-# later features, must already behave like the C driver). Incremental in one build directory:
-# 5-30 s per patch after the first build.
+# later features, must already behave like the C driver), and so do the driver's KUnit suites
+# of that state (loaded with KUnit enabled; as many cases as that tree's #[test]s, all passed).
+# Incremental in one build directory: 5-30 s per patch after the first build; each step's time
+# and the total are printed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -26,6 +28,27 @@ for f in $(sed -n 's|^--- a/||p' "$S"/0*.patch | sort -u); do
 done
 grep -v -e '^CONFIG_DEV_DAX_KMEM=' "$here/config/kernel.config" >"$OUT/fragment.config"
 printf '# CONFIG_DEV_DAX_KMEM is not set\nCONFIG_DEV_DAX_KMEM_RUST=m\n' >>"$OUT/fragment.config"
+# kunit_at N: the driver's KUnit suites in the kmem.ko of patch N.
+kunit_at() {
+	local want res line ran failed
+	want=$(KMEM_KUNIT_SRC=$T/drivers/dax/kmem-rs "$here/series-kunit.sh" --expected |
+		awk '$1 ~ /^dax_kmem_rust/ {n += $2} END {print n + 0}')
+	KMEM_KBUILD=$OUT "$here/vm-run" --kmem=c --no-load --append="kunit.enable=1 kunit.autorun=1" \
+		"$here/tests/kunit.sh" modprobe >"$OUT/kunit-$1.txt" 2>&1 ||
+		{ echo "   KUnit after patch $1: guest run failed ($OUT/kunit-$1.txt)"; return 1; }
+	sed -n '/^KMEM-RS-KTAP-BEGIN/,/^KMEM-RS-KTAP-END/p' "$OUT/kunit-$1.txt" | sed '1d;$d' >"$OUT/kunit-$1.ktap"
+	res=$(python3 "$KSRC/tools/testing/kunit/kunit.py" parse <"$OUT/kunit-$1.ktap" 2>&1 || true)
+	line=$(grep -E 'Testing complete\. Ran [0-9]+ tests' <<<"$res" | tail -n1)
+	ran=$(sed -nE 's/.*Ran ([0-9]+) tests.*/\1/p' <<<"$line")
+	failed=$(sed -nE 's/.*failed: ([0-9]+).*/\1/p' <<<"$line")
+	if [ "${ran:-0}" = "$want" ] && [ "${failed:-0}" = 0 ] && [ "$want" -gt 0 ]; then
+		echo "   KUnit after patch $1: $ran of $want cases passed"
+	else
+		echo "   KUnit after patch $1: ${line:-no summary} (the tree has $want cases; $OUT/kunit-$1.txt)"
+		return 1
+	fi
+}
+t0=$(date +%s)
 n=0
 for p in "$S"/0*.patch; do
 	case "$p" in */0000-cover-letter.patch) continue ;; esac
@@ -44,6 +67,7 @@ for p in "$S"/0*.patch; do
 		exit 1
 	fi
 	if grep -q '^+++ b/drivers/dax/kmem-rs/' "$p"; then
+		step=$(date +%s)
 		rm -rf "$OUT/modroot"
 		make -s -C "$T" O="$OUT" "${KMAKE_VARS[@]}" INSTALL_MOD_PATH="$OUT/modroot" modules_install
 		touch "$OUT/.kmem-rs-done"
@@ -57,6 +81,8 @@ for p in "$S"/0*.patch; do
 			grep '^not ok' "$OUT/parity-$n.txt" | head -n 5
 			exit 1
 		fi
+		kunit_at "$n" || exit 1
+		echo "   guest runs after patch $n: $(($(date +%s) - step)) s"
 	fi
 done
-echo "the series builds after each of its $n patches"
+echo "the series builds after each of its $n patches ($(($(date +%s) - t0)) s)"

@@ -10,6 +10,7 @@
 #
 #   scripts/series-kunit.sh [--check]
 #   scripts/series-kunit.sh --expected        the suites and case counts the sources declare
+#                                             (of KMEM_KUNIT_SRC if set, else src/)
 #   scripts/series-kunit.sh --check-log FILE  the --check verdict on a saved kunit.py run output
 #                                             (neither of these two builds or runs anything)
 set -euo pipefail
@@ -17,11 +18,12 @@ shopt -s lastpipe
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-# expected_suites: "NAME COUNT" for each #[kunit_tests(NAME)] in src/, COUNT the #[test]s
-# after it in its file (up to the next #[kunit_tests]); a #[test] outside any suite is an error.
+# expected_suites: "NAME COUNT" for each #[kunit_tests(NAME)] in src/ (or KMEM_KUNIT_SRC, e.g.
+# an in-tree driver directory), COUNT the #[test]s after it in its file (up to the next
+# #[kunit_tests]); a #[test] outside any suite is an error.
 expected_suites() {
 	local f bad=0
-	find "$here/../src" -name '*.rs' ! -name bindings_generated.rs | sort | while read -r f; do
+	find "${KMEM_KUNIT_SRC:-$here/../src}" -name '*.rs' ! -name bindings_generated.rs | sort | while read -r f; do
 		awk -v f="$f" '
 			/^[[:space:]]*#\[kunit_tests\(/ {
 				s = $0; sub(/.*#\[kunit_tests\(/, "", s); sub(/\).*/, "", s)

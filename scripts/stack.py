@@ -14,15 +14,20 @@
   stack.py save   KSRC         writes build/stack's commits (after an edit, a rebase -i, an
                                absorb) back into series/ and verifies
   stack.py kconfig KSRC        every Kconfig symbol a patch uses is defined once it applies
-  stack.py emit   KSRC OUT [--placeholder]
+  stack.py emit   KSRC OUT [--placeholder] [--upto NAME]
                                the series to post: git format-patch --cover-letter into OUT
-                               (OUT.git holds the applied stack), From:, Signed-off-by: and the
-                               MAINTAINERS entry in the submitter's name (git config; refused
-                               when unset or not a person's); --placeholder keeps the stored
-                               placeholder identity (make check, the in-tree builds)
+                               (the whole stack, or its patches up to the end of series NAME),
+                               and each series as posted in OUT/series/NN-NAME/ (OUT.git holds
+                               the applied stack); From:, Signed-off-by: and the MAINTAINERS
+                               entry in the submitter's name (git config; refused when unset or
+                               not a person's); --placeholder keeps the stored placeholder
+                               identity (make check, the in-tree builds)
+  stack.py upto   KSRC NAME    the number of patches up to the end of series NAME
 
 series/series lists the patches in order (quilt's format: one file name per line, `#` starts a
-comment); series/cover-letter.txt is the cover letter's text. The stored patches are git
+comment); a comment line `#= NAME: TITLE` starts series NAME, posted on its own on top of the
+ones before it, with series/cover-NAME.txt as its cover letter and TITLE as its subject;
+series/cover-letter.txt is the text of the whole stack's cover letter (one series, for review). The stored patches are git
 format-patch output with --zero-commit (no commit ids, so that a rebase changes only what it
 changes); the identity and date of each commit are those of the stored patch.
 
@@ -67,7 +72,6 @@ ABSTRACTIONS = {
     'src/kernel/mm/memory_notifier.rs': 'rust/kernel/mm/memory_notifier.rs',
     'src/kernel/mm/memory_tiers.rs': 'rust/kernel/mm/memory_tiers.rs',
     'src/kernel/module_param.rs': 'rust/kernel/module_param/enum_param.rs',
-    'src/kernel/string_helpers.rs': 'rust/kernel/string_helpers.rs',
 }
 DRIVER_DIR = 'drivers/dax/kmem-rs/'
 # src/ files without an upstream counterpart.
@@ -252,39 +256,33 @@ def realign(text):
     return '\n'.join(out)
 
 
-HELPERS_HEAD = '''// SPDX-License-Identifier: GPL-2.0
-
-/*
- * Helpers for the memory hotplug abstractions (rust/kernel/mm/): wrappers of
- * functions that are static inline (or stubs without MEMORY_HOTREMOVE), and
- * the few steps that only C can do under the kernel's own locks.
- */
-
-#include <linux/ioport.h>
-#include <linux/kmemleak.h>
-#include <linux/memory.h>
-#include <linux/memory_hotplug.h>
-#include <linux/mm.h>
-#include <linux/sched/signal.h>
-#include <linux/string.h>
-#include <linux/timer.h>
-
-#ifdef CONFIG_MEMORY_HOTPLUG
-'''
-
-
 def helpers_c(text):
-    """src/glue.c as rust/helpers/memory_hotplug.c."""
-    body = text[text.index('int kmem_glue_online_pfn_zone_idx'):]
+    """src/glue.c as rust/helpers/memory_hotplug.c: its includes (but glue.h) and functions,
+    each kmem_glue_X named rust_helper_kmem_glue_X. Wrappers are inline helpers; a function that
+    uses a static one of the file is a plain one (an inline function with external linkage must
+    not use static functions)."""
+    includes = re.findall(r'^#include <[^>]+>$', text, flags=re.M)
+    body = text[text.index('#include "glue.h"\n') + len('#include "glue.h"\n'):].lstrip('\n')
+    statics = re.findall(r'^static [^(=;]*?\b(\w+)\(', body, flags=re.M)
+    plain = set()
+    for m in re.finditer(r'^(?:int|void|struct resource \*)\s*(kmem_glue_\w+)\(', body, flags=re.M):
+        end = body.find('\n}\n', m.end())
+        if any(re.search(r'\b%s\b' % s, body[m.end():end]) for s in statics):
+            plain.add(m.group(1))
 
-    # Wrappers are inline helpers; the two functions with static callbacks are plain ones (an
-    # inline function with external linkage must not use static functions).
     def rename(m):
-        inline = m.group(3) not in ('kmem_glue_offline_remove_timeout', 'kmem_glue_find_stranded')
-        return (('__rust_helper ' if inline else '') + m.group(1) + m.group(2) + 'rust_helper_' +
-                m.group(3) + '(')
+        return (('' if m.group(3) in plain else '__rust_helper ') + m.group(1) + m.group(2) +
+                'rust_helper_' + m.group(3) + '(')
     body = re.sub(r'^(int|void|struct resource \*)(\s*)(kmem_glue_\w+)\(', rename, body, flags=re.M)
-    return HELPERS_HEAD + realign(body).rstrip() + '\n\n#endif /* CONFIG_MEMORY_HOTPLUG */\n'
+    head = ('// SPDX-License-Identifier: GPL-2.0\n\n/*\n'
+            ' * Helpers for the memory hotplug abstractions (rust/kernel/mm/): wrappers of\n')
+    if plain:
+        head += (' * functions that are static inline (or stubs without MEMORY_HOTREMOVE), and\n'
+                 ' * the few steps that only C can do under the kernel\'s own locks.\n')
+    else:
+        head += ' * functions that are static inline (or stubs without MEMORY_HOTREMOVE).\n'
+    head += ' */\n\n' + '\n'.join(includes) + '\n\n#ifdef CONFIG_MEMORY_HOTPLUG\n'
+    return head + realign(body).rstrip() + '\n\n#endif /* CONFIG_MEMORY_HOTPLUG */\n'
 
 
 def bindings_consts(text):
@@ -344,6 +342,34 @@ def patches():
         if line:
             names.append(line)
     return names
+
+
+def sections():
+    """The series the stack is posted as: [(name, title, [patch, ...])], in order. A line
+    `#= NAME: TITLE` in series/series starts series NAME (its cover letter's subject is TITLE, its
+    text series/cover-NAME.txt); each later series applies on top of the ones before it."""
+    out = []
+    for line in read(os.path.join(SERIES, 'series')).split('\n'):
+        m = re.match(r'^#=\s*([\w.-]+):\s*(.*)$', line)
+        if m:
+            out.append((m.group(1), m.group(2).strip(), []))
+            continue
+        line = line.split('#', 1)[0].strip()
+        if line:
+            if not out:
+                sys.exit('stack.py: series/series: %s comes before the first "#= NAME: TITLE" line' % line)
+            out[-1][2].append(line)
+    return out
+
+
+def upto(name):
+    """The number of patches up to and including series NAME."""
+    n = 0
+    for s, _, ps in sections():
+        n += len(ps)
+        if s == name:
+            return n
+    sys.exit('stack.py: no series %s in series/series (%s)' % (name, ', '.join(s for s, _, _ in sections())))
 
 
 def git(work, *args, env=None):
@@ -515,8 +541,17 @@ def save(work):
     out = git(work, 'format-patch', '--zero-commit', '--no-signature', '--no-numbered',
               '-o', SERIES, 'base..HEAD')
     names = [os.path.basename(l) for l in out.split('\n') if l]
-    head = [l for l in read(os.path.join(SERIES, 'series')).split('\n') if l.startswith('#')]
-    write(os.path.join(SERIES, 'series'), '\n'.join(head + names) + '\n')
+    lines, k = [], 0
+    for line in read(os.path.join(SERIES, 'series')).split('\n'):
+        if line.startswith('#') or not line.strip():
+            if line.strip():
+                lines.append(line)
+        else:
+            if k < len(names):
+                lines.append(names[k])
+            k += 1
+    lines.extend(names[k:])
+    write(os.path.join(SERIES, 'series'), '\n'.join(lines) + '\n')
     print('series/: %d patches' % len(names))
 
 
@@ -543,26 +578,58 @@ def submitter():
     return '%s <%s>' % (name, email)
 
 
-def emit(ksrc, out, identity=None):
-    """IDENTITY None: the stored placeholder (make check, the in-tree builds: not for posting)."""
+def identify(out, identity):
+    """The submitter's identity in every file of OUT (see emit)."""
+    for f in os.listdir(out):
+        p = os.path.join(out, f)
+        if not os.path.isfile(p):
+            continue
+        t = read(p)
+        t = re.sub(r'^From: .*\n(?: .*\n)?', 'From: %s\n' % identity, t, count=1, flags=re.M)
+        t = t.replace(PLACEHOLDER, identity)
+        write(p, t.replace(PLACEHOLDER.split(' <')[0], identity.split(' <')[0]))
+
+
+def cover(out, subject, text):
+    """Fills in the cover letter git format-patch wrote into OUT."""
+    name = [f for f in os.listdir(out) if f.startswith('0000-')][0]
+    t = read(os.path.join(out, name))
+    t = t.replace('*** SUBJECT HERE ***', subject)
+    t = t.replace('*** BLURB HERE ***', text.strip())
+    write(os.path.join(out, name), t)
+
+
+def emit(ksrc, out, identity=None, last=None):
+    """OUT: the whole stack (or its patches up to the end of series LAST) as one numbered
+    series with series/cover-letter.txt as its cover letter (the in-tree builds, checkpatch);
+    without LAST also OUT/series/NN-NAME/: each series as posted, with its own cover letter
+    (series/cover-NAME.txt) and numbering. IDENTITY None: the stored placeholder (make check,
+    the in-tree builds: not for posting)."""
     work = out + '.git'
     shutil.rmtree(out, ignore_errors=True)
     apply(ksrc, work)
-    git(work, 'format-patch', '-q', '--cover-letter', '--no-signature', '-o', out, 'base..HEAD')
-    cover = [f for f in os.listdir(out) if f.startswith('0000-')][0]
-    t = read(os.path.join(out, cover))
-    t = t.replace('*** SUBJECT HERE ***', 'dax: a Rust kmem driver and the abstractions it needs')
-    t = t.replace('*** BLURB HERE ***', read(os.path.join(SERIES, 'cover-letter.txt')).strip())
-    write(os.path.join(out, cover), t)
+    commits = git(work, 'rev-list', '--reverse', 'base..HEAD').split()
+    n = upto(last) if last else len(commits)
+    git(work, 'format-patch', '-q', '--cover-letter', '--no-signature', '-o', out,
+        'base..' + commits[n - 1])
+    cover(out, 'dax: a Rust kmem driver and the abstractions it needs',
+          read(os.path.join(SERIES, 'cover-letter.txt')))
     if identity:
-        for f in os.listdir(out):
-            p = os.path.join(out, f)
-            t = read(p)
-            t = re.sub(r'^From: .*\n(?: .*\n)?', 'From: %s\n' % identity, t, count=1, flags=re.M)
-            t = t.replace(PLACEHOLDER, identity)
-            write(p, t.replace(PLACEHOLDER.split(' <')[0], identity.split(' <')[0]))
-    for f in sorted(os.listdir(out)):
-        print(os.path.join(out, f))
+        identify(out, identity)
+    if not last:
+        at = 0
+        for i, (name, title, ps) in enumerate(sections()):
+            d = os.path.join(out, 'series', '%02d-%s' % (i, name))
+            start = 'base' if at == 0 else commits[at - 1]
+            at += len(ps)
+            git(work, 'format-patch', '-q', '--cover-letter', '--no-signature', '--rfc', '-o', d,
+                '%s..%s' % (start, commits[at - 1]))
+            cover(d, title, read(os.path.join(SERIES, 'cover-%s.txt' % name)))
+            if identity:
+                identify(d, identity)
+    for root, _, fs in sorted(os.walk(out)):
+        for f in sorted(fs):
+            print(os.path.join(root, f))
 
 
 def kconfig_symbols(ksrc):
@@ -629,8 +696,11 @@ def main(argv):
     elif cmd == 'kconfig':
         return kconfig_symbols(ksrc)
     elif cmd == 'emit':
-        args = [a for a in argv[3:] if a != '--placeholder']
-        emit(ksrc, os.path.abspath(args[0]), None if '--placeholder' in argv else submitter())
+        last = argv[argv.index('--upto') + 1] if '--upto' in argv else None
+        args = [a for a in argv[3:] if a != '--placeholder' and a != '--upto' and a != last]
+        emit(ksrc, os.path.abspath(args[0]), None if '--placeholder' in argv else submitter(), last)
+    elif cmd == 'upto':
+        print(upto(argv[3]))
     else:
         sys.exit(__doc__)
     return 0

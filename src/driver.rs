@@ -38,7 +38,6 @@ use crate::{
                 NodeMemoryType, //
             },
         },
-        string_helpers::SizeString,
     },
     owners::BlockRange,
     policy::{
@@ -52,7 +51,7 @@ use crate::{
         Action,
         Layout,
         PublishedState,
-        Sizes,
+        SizeString,
         State, //
     },
 };
@@ -230,13 +229,15 @@ impl KmemDevice {
 fn read_layout(ddev: &dax::Device<Core<'_>>, block: u64) -> Result<(Layout, u64)> {
     let dev: &device::Device<Core<'_>> = ddev.as_ref();
     let memory = ddev.ranges()?;
-    let mut raw = KVec::with_capacity(memory.len(), GFP_KERNEL)?;
     let mut ranges = KVec::with_capacity(memory.len(), GFP_KERNEL)?;
+    let (mut usable, mut total) = (0u64, 0u64);
     for (i, m) in memory.iter().enumerate() {
         let r = m.range();
-        raw.push(r, GFP_KERNEL)?;
+        total = total.saturating_add(r.len());
         let aligned = m.block_aligned(block);
-        if aligned.is_none() {
+        if let Some(a) = &aligned {
+            usable = usable.saturating_add(a.range().len());
+        } else {
             dev_info!(
                 dev,
                 "mapping{}: {:#x}-{:#x} too small after alignment\n",
@@ -247,18 +248,17 @@ fn read_layout(ddev: &dax::Device<Core<'_>>, block: u64) -> Result<(Layout, u64)
         }
         ranges.push(aligned, GFP_KERNEL)?;
     }
-    let sizes = Sizes::of(&raw, block);
-    if sizes.usable == 0 {
+    if usable == 0 {
         dev_warn!(
             dev,
             "rejecting DAX region without any memory after alignment\n"
         );
         return Err(EINVAL);
-    } else if sizes.truncated() != 0 {
+    } else if usable != total {
         dev_warn!(
             dev,
             "DAX region truncated by {} due to alignment\n",
-            SizeString::new(sizes.truncated())
+            SizeString(total - usable)
         );
     }
     let layout = Layout {
@@ -268,7 +268,7 @@ fn read_layout(ddev: &dax::Device<Core<'_>>, block: u64) -> Result<(Layout, u64)
         block_shift: block.trailing_zeros(),
         memmap_on_memory: ddev.memmap_on_memory(),
     };
-    Ok((layout, sizes.usable))
+    Ok((layout, usable))
 }
 
 /// Registers the device's usable ranges with the module's table of block owners, the guard

@@ -356,19 +356,6 @@ impl BlockGuard {
 #[kunit_tests(dax_kmem_rust_guard)]
 mod tests {
     use super::*;
-    use crate::kernel_ext::module_param::registered_module;
-
-    /// The kernel knows the parameter as this module's (`kp->mod` is `THIS_MODULE`), also when
-    /// the driver is built in a kernel tree as a module: `mod` comes from the driver crate.
-    #[test]
-    fn parameter_belongs_to_this_module() {
-        let this = <crate::LocalModule as kernel::ModuleMetadata>::THIS_MODULE;
-        if this.as_ptr().is_null() {
-            // Built in: no module, and `kp->mod` is NULL as in C.
-            return;
-        }
-        assert_eq!(registered_module(&this, c"guard"), Some(this.as_ptr()));
-    }
 
     const MIB: u64 = 1 << 20;
     const BLOCK: u64 = 128 * MIB;

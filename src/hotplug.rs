@@ -55,6 +55,30 @@ enum Mapping {
     Added(AddedMemory),
 }
 
+impl Mapping {
+    /// Takes the reservation out of a `Reserved` slot, which becomes `Free`.
+    fn take_reserved(&mut self) -> Option<Reservation> {
+        match core::mem::replace(self, Mapping::Free) {
+            Mapping::Reserved(res) => Some(res),
+            other => {
+                *self = other;
+                None
+            }
+        }
+    }
+
+    /// Takes the memory out of an `Added` slot, which becomes `Free`.
+    fn take_added(&mut self) -> Option<AddedMemory> {
+        match core::mem::replace(self, Mapping::Free) {
+            Mapping::Added(mem) => Some(mem),
+            other => {
+                *self = other;
+                None
+            }
+        }
+    }
+}
+
 /// What transitions change, under the device's state mutex.
 pub(crate) struct Inner {
     /// By mapping index, as [`Layout::ranges`].
@@ -143,8 +167,7 @@ impl Inner {
         let group = self.group.as_ref().ok_or(ENODEV)?;
         let mut count = 0;
         for (i, slot) in self.mappings.iter_mut().enumerate() {
-            let Mapping::Reserved(_) = slot else { continue };
-            let Mapping::Reserved(res) = core::mem::replace(slot, Mapping::Free) else {
+            let Some(res) = slot.take_reserved() else {
                 continue;
             };
             let range = res.range();
@@ -180,9 +203,7 @@ impl Inner {
         self.reserve(layout)?;
         if let Err(e) = self.hotplug(layout, online_type) {
             for slot in self.mappings.iter_mut() {
-                if let Mapping::Reserved(_) = slot {
-                    *slot = Mapping::Free;
-                }
+                drop(slot.take_reserved());
             }
             return Err(e);
         }
@@ -200,12 +221,10 @@ impl Inner {
             KVec::with_capacity(n, GFP_KERNEL)?,
         );
         for (i, slot) in self.mappings.iter_mut().enumerate() {
-            if let Mapping::Added(_) = slot {
-                if let Mapping::Added(m) = core::mem::replace(slot, Mapping::Free) {
-                    // Within the capacities reserved above: cannot fail.
-                    let _ = mems.push_within_capacity(m);
-                    let _ = at.push_within_capacity(i);
-                }
+            if let Some(m) = slot.take_added() {
+                // Within the capacities reserved above: cannot fail.
+                let _ = mems.push_within_capacity(m);
+                let _ = at.push_within_capacity(i);
             }
         }
         let t0 = Instant::<Monotonic>::now();
@@ -236,8 +255,7 @@ impl Inner {
     pub(crate) fn remove_all(&mut self, layout: &Layout) -> bool {
         let mut stuck = false;
         for (i, slot) in self.mappings.iter_mut().enumerate() {
-            let Mapping::Added(_) = slot else { continue };
-            let Mapping::Added(mem) = core::mem::replace(slot, Mapping::Free) else {
+            let Some(mem) = slot.take_added() else {
                 continue;
             };
             if let Err((mem, _)) = mem.remove() {

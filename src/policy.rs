@@ -107,6 +107,23 @@ module_param_enum!("kmem", UNBIND: UnbindPolicy = 0, "unbind", 0o644,
 #[kunit_tests(dax_kmem_rust_policy)]
 mod tests {
     use super::*;
+    use crate::kernel_ext::module_param::registered_module;
+
+    /// The kernel knows the parameters as this module's (`kp->mod` is `THIS_MODULE`), also when
+    /// the driver is built in a kernel tree as a module: `mod` comes from the driver crate.
+    #[test]
+    fn parameters_belong_to_this_module() {
+        let this = <crate::LocalModule as kernel::ModuleMetadata>::THIS_MODULE;
+        if this.as_ptr().is_null() {
+            // Built in: no module, and `kp->mod` is NULL as in C.
+            return;
+        }
+        assert_eq!(
+            registered_module(&this, c"online_type"),
+            Some(this.as_ptr())
+        );
+        assert_eq!(registered_module(&this, c"unbind"), Some(this.as_ptr()));
+    }
 
     #[test]
     fn probe_online_parse_and_state() {

@@ -154,35 +154,45 @@ pub(crate) fn plan(current: State, request: Request) -> Result<Action> {
     }
 }
 
-/// Probe-time sizes of a device: usable bytes after alignment and the original total.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Sizes {
-    /// Sum of the block-aligned lengths.
-    pub(crate) usable: u64,
-    /// Sum of the original lengths.
-    pub(crate) original: u64,
-}
+/// A size as the C driver logs it, `string_get_size(size, 1, STRING_UNITS_2, ...)`: three
+/// significant digits and a binary unit ("64.0 MiB", "1.50 KiB", "1000 B").
+pub(crate) struct SizeString(pub(crate) u64);
 
-impl Sizes {
-    /// Adds up the usable and original sizes of `ranges`.
-    pub(crate) fn of(ranges: &[Range], block: u64) -> Self {
-        ranges.iter().fold(
-            Sizes {
-                usable: 0,
-                original: 0,
-            },
-            |acc, r| Sizes {
-                usable: acc
-                    .usable
-                    .saturating_add(r.block_aligned(block).map_or(0, |a| a.len())),
-                original: acc.original.saturating_add(r.len()),
-            },
-        )
-    }
-
-    /// Bytes lost to alignment.
-    pub(crate) const fn truncated(&self) -> u64 {
-        self.original - self.usable
+impl kernel::fmt::Display for SizeString {
+    fn fmt(&self, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
+        const UNITS: [&str; 9] = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "Zi", "Yi"];
+        let (mut size, mut exp, mut rem) = (self.0, 0, 0);
+        // As C: below 2^32 first (dropping remainders), then below 1024, keeping the last one.
+        while size >> 32 != 0 {
+            size /= 1024;
+            exp += 1;
+        }
+        while size >= 1024 {
+            rem = size % 1024;
+            size /= 1024;
+            exp += 1;
+        }
+        // Decimals for three significant digits (none for 100 and more), rounded half up.
+        let decimals = match size {
+            0 => 0,
+            1..=9 => 2,
+            10..=99 => 1,
+            _ => 0,
+        };
+        let mut frac = ((rem * 1000) >> 10) + [500, 50, 5][decimals];
+        if frac >= 1000 {
+            frac -= 1000;
+            size += 1;
+        }
+        write!(f, "{size}")?;
+        if decimals > 0 {
+            let digits = [frac / 100, frac / 10 % 10, frac % 10];
+            f.write_str(".")?;
+            for d in &digits[..decimals] {
+                write!(f, "{d}")?;
+            }
+        }
+        write!(f, " {}B", UNITS.get(exp).copied().unwrap_or("UNK"))
     }
 }
 
@@ -409,27 +419,23 @@ mod tests {
     }
 
     const MIB: u64 = 1 << 20;
-    const BLOCK: u64 = 128 * MIB;
-
-    fn r(start: u64, end: u64) -> Range {
-        Range { start, end }
-    }
 
     #[test]
-    fn sizes_and_truncation() {
-        let g4 = 4096 * MIB;
-        let ranges = [
-            r(g4, g4 + 256 * MIB - 1),
-            // Loses 64 MiB at the front.
-            r(g4 + 512 * MIB - 64 * MIB, g4 + 768 * MIB - 1),
-            // Too small: 64 MiB.
-            r(g4 + 1024 * MIB, g4 + 1088 * MIB - 1),
-        ];
-        let s = Sizes::of(&ranges, BLOCK);
-        assert_eq!(s.original, 256 * MIB + 320 * MIB + 64 * MIB);
-        assert_eq!(s.usable, 256 * MIB + 256 * MIB);
-        assert_eq!(s.truncated(), 128 * MIB);
-        assert_eq!(Sizes::of(&[], BLOCK).usable, 0);
+    fn size_strings_as_c() -> Result {
+        for (bytes, want) in [
+            (0, "0 B"),
+            (1000, "1000 B"),
+            (1536, "1.50 KiB"),
+            (64 * MIB, "64.0 MiB"),
+            (128 * MIB, "128 MiB"),
+            (2048 * MIB - 1, "2.00 GiB"),
+            (1023 * 1024 + 1023, "1024 KiB"),
+            (u64::MAX, "16.0 EiB"),
+        ] {
+            let s = kernel::str::CString::try_from_fmt(fmt!("{}", SizeString(bytes)))?;
+            assert_eq!(s.to_bytes(), want.as_bytes());
+        }
+        Ok(())
     }
 
     #[test]

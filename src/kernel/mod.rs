@@ -19,4 +19,3 @@ pub(crate) mod dax;
 pub(crate) mod device;
 pub(crate) mod mm;
 pub(crate) mod module_param;
-pub(crate) mod string_helpers;

@@ -274,7 +274,7 @@ pub(crate) use modinfo;
 /// the code is built in.
 ///
 /// ```ignore
-/// module_param_enum!("kmem", GUARD: GuardMode = 1, "guard", 0o644, "which blocks are guarded");
+/// module_param_enum!("kmem", ONLINE_TYPE: ProbeOnline = 0, "online_type", 0o644, "how probe adds memory");
 /// ```
 macro_rules! module_param_enum {
     ($module:literal, $name:ident: $ty:ty = $default:expr, $pname:literal, $perm:expr,
@@ -286,7 +286,8 @@ macro_rules! module_param_enum {
             static OPS: ::kernel::bindings::kernel_param_ops =
                 $crate::kernel_ext::module_param::EnumParam::<$ty>::OPS;
             // Built in, the name carries the module prefix (C's `MODULE_PARAM_PREFIX`): for
-            // example `kmem.guard` on the command line and in /sys/module/kmem/parameters/guard.
+            // example `kmem.online_type` on the command line and in
+            // /sys/module/kmem/parameters/online_type.
             #[cfg(MODULE)]
             const NAME: &::kernel::str::CStr = ::kernel::c_str!($pname);
             #[cfg(not(MODULE))]
