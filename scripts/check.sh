@@ -218,7 +218,7 @@ if [ -n "$DISTRO_ONLY" ]; then
 elif ! "$here/kernel.sh"; then
 	fail "kernel build"
 	finish
-elif touch src/kmem.rs src/glue.c && make modules >"$LOGDIR/build.log" 2>&1; then
+elif touch src/kmem.rs src/glue.c src/compat.c && make modules >"$LOGDIR/build.log" 2>&1; then
 	# (The sources touched: the build compiles kmem.ko's crate and C glue, W=1, and its log is
 	# the no-warnings gate's.)
 	pass "build kmem.ko (with its inline KUnit suites) and kmem_holdpage.ko"
@@ -330,7 +330,7 @@ private_bindings() {
 gate "private bindings: only what rust/bindings lacks" private_bindings
 gate "every unsafe block has a SAFETY comment" safety_comments
 checkpatch_clean() {
-	"$KSRC/scripts/checkpatch.pl" --no-tree --strict --quiet -f src/glue.c src/glue.h \
+	"$KSRC/scripts/checkpatch.pl" --no-tree --strict --quiet -f src/glue.c src/glue.h src/compat.c src/compat.h \
 		src/bindings_helper.h kunit/kmem_holdpage.c scripts/guest/kmem-fuzz.c \
 		scripts/guest/kmem-bench.c Kbuild Kconfig
 }
@@ -719,6 +719,19 @@ need_intree_v1() {
 need_kmemc() {
 	gate "the series' kmem.c builds out of tree against its in-tree kernel (kmem.ko)" \
 		"$T/build-kmem-c.sh" "$CACHE/intree/linux" "$CACHE/intree/build-m" "$repo/build/intree-kmem-c"
+}
+# The series' in-tree Rust kmem.ko beside the fault suites' kmem_holdpage.ko (out of tree only)
+# built for that kernel, for vm-run --modules.
+intree_hold() {
+	local d=$repo/build/intree-hold k
+	rm -rf "$d" && mkdir -p "$d/kunit" && cp "$repo/kunit/kmem_holdpage.c" "$d/kunit/" &&
+		printf 'obj-m := kunit/kmem_holdpage.o\n' >"$d/Kbuild" &&
+		make -s -C "$CACHE/intree/linux" O="$CACHE/intree/build-m" "${KMAKE_VARS[@]}" M="$d" modules &&
+		k=$(find "$CACHE/intree/build-m/modroot" -path '*/kernel/drivers/dax/kmem-rs/kmem.ko') &&
+		[ -n "$k" ] && cp "$k" "$d/kmem.ko"
+}
+need_intreehold() {
+	gate "the series' in-tree kmem.ko with kmem_holdpage.ko built for its kernel" intree_hold
 }
 # The series' kmem.c (its kmem.c fixes, the leak fix among them) against the debug kernel, a
 # build of pristine 7.3: those fixes need nothing else of the series (bus.c's fix is not in that

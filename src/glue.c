@@ -5,13 +5,12 @@
  * that need the kernel's own types under its locks.
  */
 #include <linux/ioport.h>
+#include <linux/jiffies.h>
 #include <linux/kmemleak.h>
 #include <linux/memory.h>
 #include <linux/memory_hotplug.h>
 #include <linux/mm.h>
-#include <linux/sched/signal.h>
 #include <linux/string.h>
-#include <linux/timer.h>
 #include "glue.h"
 
 int kmem_glue_online_pfn_zone_idx(unsigned long pfn)
@@ -26,41 +25,11 @@ int kmem_glue_remove_memory(u64 start, u64 size)
 	return remove_memory(start, size);
 }
 
-struct kmem_glue_deadline {
-	struct timer_list timer;
-	struct task_struct *task;
-	bool fired;
-};
-
-static void kmem_glue_deadline_fn(struct timer_list *t)
-{
-	struct kmem_glue_deadline *d = timer_container_of(d, t, timer);
-
-	/*
-	 * Interrupt the offline retry loop the way a signal does: offline_pages()
-	 * checks signal_pending(), which TIF_NOTIFY_SIGNAL satisfies without any
-	 * signal being queued.  The flag is cleared again below (and by
-	 * get_signal() on the way back to user space).
-	 */
-	d->fired = !test_and_set_tsk_thread_flag(d->task, TIF_NOTIFY_SIGNAL);
-}
-
 int kmem_glue_offline_remove_timeout(const struct range *ranges,
 				     unsigned int nr_ranges, unsigned int timeout_ms)
 {
-	struct kmem_glue_deadline d = { .task = current };
-	int rc;
-
-	if (!timeout_ms)
-		return offline_and_remove_memory_ranges(ranges, nr_ranges);
-	timer_setup_on_stack(&d.timer, kmem_glue_deadline_fn, 0);
-	mod_timer(&d.timer, jiffies + msecs_to_jiffies(timeout_ms));
-	rc = offline_and_remove_memory_ranges(ranges, nr_ranges);
-	timer_delete_sync(&d.timer);
-	timer_destroy_on_stack(&d.timer);
-	if (d.fired)
-		clear_notify_signal();
-	return rc;
+	return offline_and_remove_memory_ranges_timeout(ranges, nr_ranges,
+							msecs_to_jiffies(timeout_ms));
 }
 
 struct kmem_glue_stranded {

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * C helpers for the Rust kmem driver, in the style of rust/helpers/: one
- * wrapper per static inline function that Rust cannot call, and three steps
- * that need the kernel's own types under its locks (an offline bounded by a
- * timer, the search of a reservation an earlier kmem left behind, the zone of
- * each block of a range).
+ * wrapper per static inline function that Rust cannot call, and two steps
+ * that need the kernel's own types under its locks (the search of a
+ * reservation an earlier kmem left behind, the zone of each block of a
+ * range).
  */
 #ifndef KMEM_GLUE_H
 #define KMEM_GLUE_H
@@ -41,20 +41,14 @@ int kmem_glue_online_pfn_zone_idx(unsigned long pfn);
 int kmem_glue_remove_memory(u64 start, u64 size);
 
 /**
- * kmem_glue_offline_remove_timeout() - offline_and_remove_memory_ranges(),
- *	bounded in time
+ * kmem_glue_offline_remove_timeout() - offline_and_remove_memory_ranges_timeout()
  * @ranges: the ranges, each added by add_memory_driver_managed()
  * @nr_ranges: number of @ranges
- * @timeout_ms: bound of the attempt, 0 for none
- *
- * offline_and_remove_memory_ranges() retries a page that cannot be migrated
- * yet until the caller has a signal pending.  Once @timeout_ms have passed,
- * the caller is made to look as if it had (TIF_NOTIFY_SIGNAL), so that the
- * offline gives up with -EINTR and every range is rolled back; the flag is
- * cleared before returning.
+ * @timeout_ms: bound of the offline in milliseconds, 0 for none
  *
  * Context: process context, may sleep.
- * Return: 0 if every range was removed, else the error (nothing removed).
+ * Return: 0 if every range was removed, else the error (nothing removed):
+ * -ETIMEDOUT once @timeout_ms have passed, -EINTR on a signal.
  */
 int kmem_glue_offline_remove_timeout(const struct range *ranges,
 				     unsigned int nr_ranges, unsigned int timeout_ms);

@@ -213,7 +213,7 @@ impl Inner {
     /// Offlines and removes all added ranges in one step (`dax_kmem_do_hotremove()`).
     ///
     /// On failure every block is back in its previous state and nothing is released. With a
-    /// `timeout_ms`, an offline still retrying after that time is interrupted (`EINTR`).
+    /// `timeout_ms`, an offline still retrying after that time gives up (`ETIMEDOUT`).
     pub(crate) fn unplug(&mut self, layout: &Layout, timeout_ms: Option<u32>) -> Result<State> {
         let n = self.mappings.len();
         let (mut mems, mut at) = (

@@ -35,7 +35,7 @@
 #                    modprobe applies kmem.* from /proc/cmdline: probe online_movable, unplug
 #   unbind-unplug    (kmem loaded by vm-run) unbind=unplug of an online_movable device (all
 #                    memory gone, the device binds again), of an offline and of an unplugged
-#                    device; then a transiently held page: unbind gives up after 10 s (-4),
+#                    device; then a transiently held page: unbind gives up after 10 s (-110, ETIMEDOUT),
 #                    the memory stays online, the page intact; once it is released, a bind
 #                    takes the memory over (online_movable) and the unplug removes it
 #   unbind-multirange  (kmem loaded by vm-run) unbind=unplug of a two-range device removes
@@ -455,7 +455,7 @@ unbind-unplug)
 	unbind_timed "with a held page"
 	ms=${R##*|}
 	check "unbind returned after the 10 s bound ($ms ms in 9000..20000)" [ "$ms" -ge 9000 -a "$ms" -le 20000 ]
-	check "logged: unbind: unplug failed (-4), keeping the memory" logged "kmem $DAX: unbind: unplug failed (-4), keeping the memory"
+	check "logged: unbind: unplug failed (-110), keeping the memory" logged "kmem $DAX: unbind: unplug failed (-110), keeping the memory"
 	check "logged: stuck online until reboot" logged "kmem $DAX: mapping0: 0x100000000-0x13fffffff stuck online until reboot"
 	expect_eq "the memory stays: every block online in ZONE_MOVABLE, MemTotal unchanged" "$n online/Movable $up_kb" \
 		"$(block_summary $DAX) $(memtotal_kb)"

@@ -604,8 +604,8 @@ pub(crate) fn block_zones(range: Range, block: u64) -> Result<KVec<Option<Zone>>
 /// back unchanged with the error.
 ///
 /// Runs in the caller's context, so a signal aborts a stuck offline (with `-EINTR`). With a
-/// `timeout_ms`, so does the passing of that time (see
-/// `kmem_glue_offline_remove_timeout()`).
+/// `timeout_ms`, so does the passing of that time (with `-ETIMEDOUT`:
+/// `offline_and_remove_memory_ranges_timeout()`).
 pub(crate) fn offline_and_remove_memory_ranges(
     mems: KVec<AddedMemory>,
     timeout_ms: Option<u32>,
