@@ -14,7 +14,7 @@
 #                        suites on Debian's own vmlinuz and modules, Rust vs Debian's C kmem.ko
 #   make check-cxl       every CXL guest run (make check runs a subset): regions, data, tiers and
 #                        demotion, teardown, interleave, policy, Rust vs the C kmem.ko
-#   make check-intree    the upstream series built in tree (=m, =y, MEMORY_HOTREMOVE=n), parity,
+#   make check-intree    the upstream series built in tree (=m, =y, MEMORY_HOTREMOVE=n NUMA=n), parity,
 #                        and kunit.py run on the patched tree
 #   make series          the upstream patch series (series/*.patch, the source of every
 #                        intermediate state) to post, in build/series (git format-patch)

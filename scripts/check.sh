@@ -386,7 +386,7 @@ series_clean() {
 	return $rc
 }
 gate "make series: the upstream series, every patch checkpatch.pl --strict clean" series_clean
-gate "the series builds in tree with MEMORY_HOTREMOVE=n" "$here/intree.sh" --no-hotremove
+gate "the series builds in tree with MEMORY_HOTREMOVE=n and NUMA=n" "$here/intree.sh" --no-hotremove
 gate "the series builds in tree with DEV_DAX_KMEM_RUST=y" "$here/intree.sh" --builtin --compile-only
 INTREE_OK=0
 gate "the series builds in tree with DEV_DAX_KMEM_RUST=m (kernel and modules)" \

@@ -10,8 +10,9 @@
 #
 #   --builtin       DEV_DAX_KMEM_RUST=y: the driver is part of vmlinux (its parameters are
 #                   kmem.guard, ... on the command line); the parity suite runs against it
-#   --no-hotremove  MEMORY_HOTREMOVE=n (remove_memory() and friends are inline stubs):
-#                   compile the kernel crate and the driver only (make prepare, the directory)
+#   --no-hotremove  MEMORY_HOTREMOVE=n and NUMA=n (remove_memory() and friends, and the memory
+#                   tier calls, are inline stubs): compile the kernel crate and the driver only
+#                   (make prepare, the directory)
 #   --compile-only  with --builtin: the same compile-only build for DEV_DAX_KMEM_RUST=y
 #   --upto=NAME     the stack up to the end of series NAME only (series/series: v1 is the
 #                   driver with the C driver's behaviour), in a tree and build of its own
@@ -78,7 +79,8 @@ cat >>"$OUT/fragment.config" <<FRAG
 CONFIG_DEV_DAX_KMEM_RUST=$kmem
 FRAG
 if [ "$variant" = nohotremove ]; then
-	echo '# CONFIG_MEMORY_HOTREMOVE is not set' >>"$OUT/fragment.config"
+	sed -i -e '/^CONFIG_NUMA=/d' -e '/^CONFIG_[A-Z0-9_]*_NUMA=/d' -e '/^CONFIG_NUMA_/d' "$OUT/fragment.config"
+	printf '# CONFIG_MEMORY_HOTREMOVE is not set\n# CONFIG_NUMA is not set\n' >>"$OUT/fragment.config"
 else
 	echo 'CONFIG_MEMORY_HOTREMOVE=y' >>"$OUT/fragment.config"
 fi
@@ -95,7 +97,8 @@ else
 	rm -f "$OUT/.kmem-rs-series"
 fi
 [ "$variant" = nohotremove ] &&
-	{ grep -q '^# CONFIG_MEMORY_HOTREMOVE is not set' "$OUT/.config" || die "MEMORY_HOTREMOVE still set"; }
+	{ grep -q '^# CONFIG_MEMORY_HOTREMOVE is not set' "$OUT/.config" || die "MEMORY_HOTREMOVE still set"; } &&
+	{ ! grep -q '^CONFIG_NUMA=y' "$OUT/.config" || die "NUMA still set"; }
 if [ "$compile_only" = 1 ] && [ "$built" = 1 ]; then
 	exit 0
 elif [ "$compile_only" = 1 ]; then

@@ -228,7 +228,7 @@ def realign(text):
     out, lines, k = [], text.split('\n'), 0
     while k < len(lines):
         line = lines[k]
-        if not (re.match(r'^(__rust_helper )?(int |void |struct resource \*)rust_helper_', line) and
+        if not (re.match(r'^(__rust_helper )?(int |void |struct \w+ \*)rust_helper_', line) and
                 '(' in line):
             out.append(line)
             k += 1
@@ -239,9 +239,16 @@ def realign(text):
             sig += ' ' + lines[k].strip()
         k += 1
         head, params = sig[:sig.index('(') + 1], sig[sig.index('(') + 1:]
-        col = len(head.expandtabs(8))
-        pad = '\t' * (col // 8) + ' ' * (col % 8)
         parts = [p.strip() for p in params.split(',')]
+        col = len(head.expandtabs(8))
+        if col + max(len(p) + 1 for p in parts) > 100:
+            # No parameter fits after the '(': the name starts a line of its own, after its
+            # type (kernel style for long return types).
+            at = head.index('rust_helper_')
+            out.append(head[:at].rstrip())
+            head = head[at:]
+            col = len(head)
+        pad = '\t' * (col // 8) + ' ' * (col % 8)
         cur, rows = head, []
         for n, p in enumerate(parts):
             piece = p + (',' if n < len(parts) - 1 else '')
@@ -265,7 +272,7 @@ def helpers_c(text):
     body = text[text.index('#include "glue.h"\n') + len('#include "glue.h"\n'):].lstrip('\n')
     statics = re.findall(r'^static [^(=;]*?\b(\w+)\(', body, flags=re.M)
     plain = set()
-    for m in re.finditer(r'^(?:int|void|struct resource \*)\s*(kmem_glue_\w+)\(', body, flags=re.M):
+    for m in re.finditer(r'^(?:int|void|struct \w+ \*)\s*(kmem_glue_\w+)\(', body, flags=re.M):
         end = body.find('\n}\n', m.end())
         if any(re.search(r'\b%s\b' % s, body[m.end():end]) for s in statics):
             plain.add(m.group(1))
@@ -273,7 +280,7 @@ def helpers_c(text):
     def rename(m):
         return (('' if m.group(3) in plain else '__rust_helper ') + m.group(1) + m.group(2) +
                 'rust_helper_' + m.group(3) + '(')
-    body = re.sub(r'^(int|void|struct resource \*)(\s*)(kmem_glue_\w+)\(', rename, body, flags=re.M)
+    body = re.sub(r'^(int|void|struct \w+ \*)(\s*)(kmem_glue_\w+)\(', rename, body, flags=re.M)
     head = ('// SPDX-License-Identifier: GPL-2.0\n\n/*\n'
             ' * Helpers for the memory hotplug abstractions (rust/kernel/mm/): wrappers of\n')
     if plain:

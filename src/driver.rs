@@ -13,7 +13,7 @@ use crate::{
     guard::BlockGuard,
     hotplug::{
         elapsed_ns,
-        Inner, //
+        DeviceMemory, //
     },
     kernel_ext::{
         dax,
@@ -39,7 +39,7 @@ use crate::{
             },
         },
     },
-    owners::BlockRange,
+    owners::BlockRegistration,
     policy::{
         ProbeOnline,
         UnbindPolicy,
@@ -91,7 +91,7 @@ const UNBIND_UNPLUG_TIMEOUT_MS: u32 = 10_000;
 
 /// What `state` readers (and the guard's memory notifier and the debugfs view) read without
 /// the state mutex.
-pub(crate) struct Shared {
+pub(crate) struct Lockless {
     layout: Layout,
     /// The committed state; written only under the state mutex.
     state: PublishedState,
@@ -99,7 +99,7 @@ pub(crate) struct Shared {
     stats: debugfs::Stats,
 }
 
-impl MemoryCallback for Shared {
+impl MemoryCallback for Lockless {
     fn notify(&self, t: &Transition) -> Verdict {
         self.guard.notify(&self.layout, t)
     }
@@ -108,18 +108,18 @@ impl MemoryCallback for Shared {
 /// Per-device data of a bound dax device.
 #[pin_data]
 pub(crate) struct KmemDevice {
-    shared: Arc<Shared>,
+    shared: Arc<Lockless>,
     /// The device's usable ranges in the module's table of block owners: their transitions
     /// go to the guard.
-    _blocks: KVec<BlockRange>,
+    _blocks: KVec<BlockRegistration>,
     #[pin]
-    inner: Mutex<Inner>,
+    inner: Mutex<DeviceMemory>,
     /// `/sys/kernel/debug/kmem/daxX.Y`, if debugfs is available.
-    _debugfs: debugfs::DeviceFile<Arc<Shared>>,
+    _debugfs: debugfs::DeviceFile<Arc<Lockless>>,
 }
 
 impl KmemDevice {
-    fn shared(&self) -> &Shared {
+    fn shared(&self) -> &Lockless {
         &self.shared
     }
 
@@ -133,7 +133,7 @@ impl KmemDevice {
         let request = state::parse_request(buf)?;
         let s = self.shared();
         let mut inner = self.inner.lock();
-        let _mark = s.guard.mark();
+        let _mark = s.guard.begin_transition();
         inner.mm_ns = 0;
         let result = match state::plan(s.state.get(), request) {
             Ok(Action::Nothing) => Ok(false),
@@ -167,13 +167,13 @@ impl KmemDevice {
     /// calls (as in the C driver): nothing else reaches `inner` yet, and the driver core adds
     /// the `state` attribute only after probe returns.
     fn initial_plug(
-        s: &Shared,
+        s: &Lockless,
         ddev: &dax::Device<Core<'_>>,
-        inner: &mut Inner,
+        inner: &mut DeviceMemory,
         policy: ProbeOnline,
         system: OnlineType,
     ) -> Result {
-        let _mark = s.guard.mark();
+        let _mark = s.guard.begin_transition();
         let adopted = inner.adopt(&s.layout, ddev, &s.guard)?;
         let planned = policy.probe_state(system);
         let committed = match adopted.map_or(planned, State::Plugged) {
@@ -185,7 +185,7 @@ impl KmemDevice {
                 State::Unplugged
             }
             State::Plugged(t) if adopted.is_some() => {
-                if inner.ranges_left(&s.layout) {
+                if inner.any_free_range(&s.layout) {
                     if let Err(e) = inner.plug(&s.layout, t) {
                         dev_warn!(
                             s.layout.dev,
@@ -205,12 +205,12 @@ impl KmemDevice {
     /// Unbind with `unbind=unplug`, or of a device its provider deletes: the atomic unplug of a
     /// `state` write, bounded in time. On failure every block is as before and unbind goes on
     /// as with `keep`.
-    fn unplug_at_unbind(&self, inner: &mut Inner) {
+    fn unplug_at_unbind(&self, inner: &mut DeviceMemory) {
         if !inner.any_added() {
             return;
         }
         let s = self.shared();
-        let _mark = s.guard.mark();
+        let _mark = s.guard.begin_transition();
         match inner.unplug(&s.layout, Some(UNBIND_UNPLUG_TIMEOUT_MS)) {
             Ok(n) => {
                 s.state.set(n);
@@ -273,17 +273,18 @@ fn read_layout(ddev: &dax::Device<Core<'_>>, block: u64) -> Result<(Layout, u64)
 
 /// Registers the device's usable ranges with the module's table of block owners, the guard
 /// as their callback.
-fn guard_blocks(shared: &Arc<Shared>) -> Result<KVec<BlockRange>> {
+fn guard_blocks(shared: &Arc<Lockless>) -> Result<KVec<BlockRegistration>> {
     let layout = &shared.layout;
     let mut blocks = KVec::with_capacity(layout.ranges.len(), GFP_KERNEL)?;
     for (_, range) in layout.usable() {
-        blocks.push(BlockRange::register(range, shared.clone())?, GFP_KERNEL)?;
+        let registration = BlockRegistration::register(range, shared.clone())?;
+        blocks.push(registration, GFP_KERNEL)?;
     }
     Ok(blocks)
 }
 
 /// Renders the debugfs file of a device.
-fn show_debugfs(s: &Arc<Shared>, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
+fn show_debugfs(s: &Arc<Lockless>, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
     debugfs::render(f, &s.layout, s.state.get(), &s.guard, &s.stats)
 }
 
@@ -321,11 +322,11 @@ impl dax::Driver for KmemDriver {
             let pages = usable.div_ceil(kernel::page::PAGE_SIZE as u64);
             let group = MemoryGroup::register_static(node, pages)?;
 
-            let mut inner = Inner::new(&layout, group, tier)?;
+            let mut inner = DeviceMemory::new(&layout, group, tier)?;
             let guard = BlockGuard::new(&layout)?;
             let name = layout.dev.clone();
             let shared = Arc::new(
-                Shared {
+                Lockless {
                     layout,
                     state: PublishedState::new(),
                     guard,

@@ -29,9 +29,9 @@ pub(crate) struct Owner {
     pub(crate) callback: Arc<dyn MemoryCallback>,
 }
 
-/// The ranges registered by `owners::BlockRange::register`, keyed by their last byte, so that
-/// the first entry at or after an address is the only one that can contain it. `None` until the
-/// first registration (a tree cannot be built in a `static` initialiser).
+/// The ranges registered by `owners::BlockRegistration::register`, keyed by their last byte, so
+/// that the first entry at or after an address is the only one that can contain it. `None` until
+/// the first registration (a tree cannot be built in a `static` initialiser).
 pub(crate) type OwnerTree = Option<RBTree<u64, Owner>>;
 
 /// The debugfs root and the list of leaked ranges (see [`crate::debugfs`]).

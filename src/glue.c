@@ -8,6 +8,7 @@
 #include <linux/jiffies.h>
 #include <linux/kmemleak.h>
 #include <linux/memory.h>
+#include <linux/memory-tiers.h>
 #include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/string.h>
@@ -92,4 +93,30 @@ void kmem_glue_block_zones(unsigned long start_pfn, unsigned long nr_blocks,
 		/* Only the memmap itself is read: no pointer in it is followed. */
 		zone_idx[i] = page ? page_zonenum(page) : -1;
 	}
+}
+
+int kmem_glue_mt_calc_adistance(int node, int *adist)
+{
+	return mt_calc_adistance(node, adist);
+}
+
+struct memory_dev_type *kmem_glue_mt_find_alloc_memory_type(int adist,
+							    struct list_head *memory_types)
+{
+	return mt_find_alloc_memory_type(adist, memory_types);
+}
+
+void kmem_glue_mt_put_memory_types(struct list_head *memory_types)
+{
+	mt_put_memory_types(memory_types);
+}
+
+void kmem_glue_init_node_memory_type(int node, struct memory_dev_type *memtype)
+{
+	init_node_memory_type(node, memtype);
+}
+
+void kmem_glue_clear_node_memory_type(int node, struct memory_dev_type *memtype)
+{
+	clear_node_memory_type(node, memtype);
 }

@@ -11,6 +11,8 @@
 
 #include <linux/range.h>
 
+struct list_head;
+struct memory_dev_type;
 struct resource;
 
 /**
@@ -93,5 +95,17 @@ void kmem_glue_kmemleak_not_leak(const void *ptr);
  */
 void kmem_glue_block_zones(unsigned long start_pfn, unsigned long nr_blocks,
 			   unsigned long block_pages, int *zone_idx);
+
+/*
+ * The memory tier calls go through these helpers because without CONFIG_NUMA
+ * the kernel makes them inline stubs (no memory tiers: mt_find_alloc_memory_type()
+ * returns NULL, which the driver takes as the C driver does).
+ */
+int kmem_glue_mt_calc_adistance(int node, int *adist);
+struct memory_dev_type *kmem_glue_mt_find_alloc_memory_type(int adist,
+							    struct list_head *memory_types);
+void kmem_glue_mt_put_memory_types(struct list_head *memory_types);
+void kmem_glue_init_node_memory_type(int node, struct memory_dev_type *memtype);
+void kmem_glue_clear_node_memory_type(int node, struct memory_dev_type *memtype);
 
 #endif /* KMEM_GLUE_H */

@@ -157,9 +157,9 @@ pub(crate) struct BlockGuard {
 }
 
 /// Marks the current task as running the driver's own transition until dropped.
-pub(crate) struct TransitionMark<'a>(&'a Atomic<usize>);
+pub(crate) struct InTransition<'a>(&'a Atomic<usize>);
 
-impl Drop for TransitionMark<'_> {
+impl Drop for InTransition<'_> {
     fn drop(&mut self) {
         self.0.store(TaskId::NONE.as_raw(), Release);
     }
@@ -240,10 +240,10 @@ impl BlockGuard {
     }
 
     /// Starts a driver transition in the current task.
-    pub(crate) fn mark(&self) -> TransitionMark<'_> {
+    pub(crate) fn begin_transition(&self) -> InTransition<'_> {
         self.transition_task
             .store(TaskId::current().as_raw(), Release);
-        TransitionMark(&self.transition_task)
+        InTransition(&self.transition_task)
     }
 
     /// Makes the device owned by the `state` interface (see [`GuardMode::Owned`]).

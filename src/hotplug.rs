@@ -80,7 +80,7 @@ impl Mapping {
 }
 
 /// What transitions change, under the device's state mutex.
-pub(crate) struct Inner {
+pub(crate) struct DeviceMemory {
     /// By mapping index, as [`Layout::ranges`].
     mappings: KVec<Mapping>,
     /// The device's memory group; `None` once leaked or released by unbind.
@@ -105,7 +105,7 @@ impl Layout {
     }
 }
 
-impl Inner {
+impl DeviceMemory {
     /// The memory of a device laid out as `layout`: nothing held yet.
     pub(crate) fn new(layout: &Layout, group: MemoryGroup, tier: NodeMemoryType) -> Result<Self> {
         let mut mappings = KVec::with_capacity(layout.ranges.len(), GFP_KERNEL)?;
@@ -121,7 +121,7 @@ impl Inner {
     }
 
     /// Whether a usable range is neither reserved nor added.
-    pub(crate) fn ranges_left(&self, layout: &Layout) -> bool {
+    pub(crate) fn any_free_range(&self, layout: &Layout) -> bool {
         layout
             .usable()
             .any(|(i, _)| matches!(self.mappings[i], Mapping::Free))

@@ -2,7 +2,7 @@
 
 //! The module's table of memory-block owners: the callback of its one memory notifier.
 //!
-//! Every bound device registers its usable ranges ([`BlockRange`]) with its guard as their
+//! Every bound device registers its usable ranges ([`BlockRegistration`]) with its guard as their
 //! owner; a memory-block transition is handed to the owner of its block only, found in a tree,
 //! so the module adds one notifier to the chain and one lookup to each transition, whatever the
 //! number of devices. The table is the module's own (a lock in [`crate::globals`]), not the
@@ -61,7 +61,7 @@ fn set_span(tree: &RBTree<u64, Owner>) {
 /// The module's dispatcher of memory-block transitions to the owners of the blocks: the
 /// [`MemoryCallback`] of the module's one memory notifier. A transition outside the span of all
 /// registered ranges costs two atomic loads, one inside it a tree lookup under a spinlock; one
-/// that no [`BlockRange`] covers returns [`Verdict::Done`].
+/// that no [`BlockRegistration`] covers returns [`Verdict::Done`].
 pub(crate) struct BlockOwners(());
 
 impl BlockOwners {
@@ -107,11 +107,11 @@ impl MemoryCallback for BlockOwners {
 
 /// A range of memory blocks whose transitions go to one callback of the module's
 /// [`BlockOwners`]; unregistered when dropped.
-pub(crate) struct BlockRange {
+pub(crate) struct BlockRegistration {
     end: u64,
 }
 
-impl BlockRange {
+impl BlockRegistration {
     /// Registers `callback` as the owner of the blocks of `range`. Fails with [`EBUSY`] if
     /// another registered range overlaps it, [`ENODEV`] before the module's globals exist.
     pub(crate) fn register(range: Range, callback: Arc<dyn MemoryCallback>) -> Result<Self> {
@@ -141,10 +141,10 @@ impl BlockRange {
     }
 }
 
-impl Drop for BlockRange {
+impl Drop for BlockRegistration {
     fn drop(&mut self) {
-        // A `BlockRange` exists only if the table does. The owner is dropped after the lock is
-        // released (its callback may be the last reference to an object with a destructor).
+        // A `BlockRegistration` exists only if the table does. The owner is dropped after the lock
+        // is released (its callback may be the last reference to an object with a destructor).
         let owner = globals::with_owners(|owners| {
             owners.as_mut().and_then(|t| {
                 let owner = t.remove(&self.end);
@@ -210,19 +210,19 @@ mod tests {
         let (Ok(a), Ok(b)) = (new(Verdict::Ok), new(Verdict::Refuse(EBUSY))) else {
             return;
         };
-        let ra = BlockRange::register(mib(0, 128), a.clone());
-        let rb = BlockRange::register(mib(256, 384), b.clone());
+        let ra = BlockRegistration::register(mib(0, 128), a.clone());
+        let rb = BlockRegistration::register(mib(256, 384), b.clone());
         assert!(ra.is_ok() && rb.is_ok());
         assert_eq!(
-            BlockRange::register(mib(100, 200), a.clone()).err(),
+            BlockRegistration::register(mib(100, 200), a.clone()).err(),
             Some(EBUSY)
         );
         assert_eq!(
-            BlockRange::register(mib(300, 301), a.clone()).err(),
+            BlockRegistration::register(mib(300, 301), a.clone()).err(),
             Some(EBUSY)
         );
         assert_eq!(
-            BlockRange::register(Range { start: 1, end: 0 }, a.clone()).err(),
+            BlockRegistration::register(Range { start: 1, end: 0 }, a.clone()).err(),
             Some(EINVAL)
         );
 
@@ -239,7 +239,7 @@ mod tests {
         assert_eq!(going_offline(mib(0, 128)), Verdict::Done);
         assert_eq!(a.calls.load(Relaxed), 2);
         // The space is free again.
-        let again = BlockRange::register(mib(0, 128), a.clone());
+        let again = BlockRegistration::register(mib(0, 128), a.clone());
         assert!(again.is_ok());
         assert_eq!(going_offline(mib(0, 64)), Verdict::Ok);
         assert_eq!(a.calls.load(Relaxed), 3);

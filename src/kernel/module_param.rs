@@ -274,7 +274,7 @@ pub(crate) use modinfo;
 /// the code is built in.
 ///
 /// ```ignore
-/// module_param_enum!("kmem", ONLINE_TYPE: ProbeOnline = 0, "online_type", 0o644, "how probe adds memory");
+/// module_param_enum!("kmem", UNBIND: UnbindPolicy = 0, "unbind", 0o644, "what unbind does");
 /// ```
 macro_rules! module_param_enum {
     ($module:literal, $name:ident: $ty:ty = $default:expr, $pname:literal, $perm:expr,

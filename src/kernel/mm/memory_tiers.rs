@@ -74,7 +74,7 @@ impl MemoryTypeList {
             // SAFETY: `head` is an initialised list of types from `mt_find_alloc_memory_type()`
             // (type invariant), reached through the exclusive reference we hold; it is freed
             // only after the call unlinked and put every type.
-            unsafe { bindings::mt_put_memory_types(head.get()) };
+            unsafe { bindings::kmem_glue_mt_put_memory_types(head.get()) };
         }
     }
 }
@@ -93,9 +93,11 @@ impl Drop for MemoryTypeList {
 /// for `node`: the node's map count includes this object if the node's type is `mtype` (the
 /// node had no type, or already `mtype`); a node with another type (a DRAM node's, or another
 /// device's of a different abstract distance) kept it and counted nothing for this object.
+/// `mtype` is `None` only without `CONFIG_NUMA`, where there are no memory tiers (the stubs
+/// return no type and attach nothing).
 pub(crate) struct NodeMemoryType {
     node: c_int,
-    mtype: NonNull<bindings::memory_dev_type>,
+    mtype: Option<NonNull<bindings::memory_dev_type>>,
 }
 
 // SAFETY: The memory-tier calls take `memory_tier_lock` themselves.
@@ -121,18 +123,24 @@ impl NodeMemoryType {
         let mut adist = default_adist;
         // SAFETY: `adist` is valid for writes; the function only updates it when a platform
         // driver knows better, its return value only says whether it did. `node` is in range.
-        unsafe { bindings::mt_calc_adistance(node, &mut adist) };
+        unsafe { bindings::kmem_glue_mt_calc_adistance(node, &mut adist) };
         let head = types.head()?;
         // SAFETY: `head` is an initialised list, reached through the exclusive reference we
         // hold.
-        let mtype = from_err_ptr(unsafe { bindings::mt_find_alloc_memory_type(adist, head) })?;
-        let mtype = NonNull::new(mtype).ok_or(ENOMEM)?;
+        let mtype = unsafe { bindings::kmem_glue_mt_find_alloc_memory_type(adist, head) };
+        // NULL: no memory tiers (the stub without `CONFIG_NUMA`), as the C driver takes it.
+        let Some(mtype) = NonNull::new(from_err_ptr(mtype)?) else {
+            return Ok(Self { node, mtype: None });
+        };
         // SAFETY: `node` is within `0..MAX_NUMNODES` (checked above) and `mtype` a live memory
         // type held by the list.
-        unsafe { bindings::init_node_memory_type(node, mtype.as_ptr()) };
+        unsafe { bindings::kmem_glue_init_node_memory_type(node, mtype.as_ptr()) };
         // INVARIANT: `init_node_memory_type()` counted this object iff the node's type is now
         // `mtype`.
-        Ok(Self { node, mtype })
+        Ok(Self {
+            node,
+            mtype: Some(mtype),
+        })
     }
 
     /// Detaches what this object attached, as its `Drop` does. The unbind path of 7.3's C driver
@@ -153,10 +161,11 @@ impl NodeMemoryType {
 
 impl Drop for NodeMemoryType {
     fn drop(&mut self) {
+        let Some(mtype) = self.mtype else { return };
         // SAFETY: `node` is in range and `mtype` a live type (type invariant). With `mtype`,
         // `clear_node_memory_type()` decrements the node's map count only if the node's type is
         // `mtype`, i.e. exactly the count `init()` took for this object.
-        unsafe { bindings::clear_node_memory_type(self.node, self.mtype.as_ptr()) };
+        unsafe { bindings::kmem_glue_clear_node_memory_type(self.node, mtype.as_ptr()) };
     }
 }
 
