@@ -29,7 +29,6 @@ use crate::{
     state::{
         self,
         Layout,
-        OnFailure,
         State, //
     },
 };
@@ -150,7 +149,8 @@ impl DeviceMemory {
                 }
                 Err(_) => {
                     layout.warn_mapping(i, range, "could not reserve region");
-                    if state::on_failure(mapped) == OnFailure::Abort {
+                    // kmem's partial-success rule: once a range is in use, skip the others.
+                    if mapped == 0 {
                         return Err(EBUSY);
                     }
                 }
@@ -187,7 +187,7 @@ impl DeviceMemory {
                 }
                 Err(e) => {
                     layout.warn_mapping(i, range, "memory add failed");
-                    if state::on_failure(count) == OnFailure::Abort {
+                    if count == 0 {
                         return Err(e);
                     }
                 }

@@ -245,24 +245,6 @@ impl Layout {
     }
 }
 
-/// What to do when reserving or adding one range fails.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum OnFailure {
-    /// Skip the range: some memory is already in use, which cannot safely be undone.
-    Continue,
-    /// Fail the whole operation: nothing was done yet.
-    Abort,
-}
-
-/// The partial-success rule of kmem: once one range succeeded, later failures are skipped.
-pub(crate) const fn on_failure(succeeded_so_far: usize) -> OnFailure {
-    if succeeded_so_far > 0 {
-        OnFailure::Continue
-    } else {
-        OnFailure::Abort
-    }
-}
-
 /// The online type that describes memory taken over from an earlier kmem instance, from the
 /// zones of its blocks (`None`: offline): all offline is `Offline`, all in `ZONE_MOVABLE`
 /// `OnlineMovable`, all in `ZONE_NORMAL` `OnlineKernel`, anything else (some offline, mixed
@@ -463,12 +445,5 @@ mod tests {
         assert_eq!(adopted_online_type(&[n, m]), ON);
         assert_eq!(adopted_online_type(&[m, None]), ON);
         assert_eq!(adopted_online_type(&[Some(Zone::Other)]), ON);
-    }
-
-    #[test]
-    fn partial_failure_policy() {
-        assert_eq!(on_failure(0), OnFailure::Abort);
-        assert_eq!(on_failure(1), OnFailure::Continue);
-        assert_eq!(on_failure(7), OnFailure::Continue);
     }
 }
