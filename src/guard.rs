@@ -356,6 +356,19 @@ impl BlockGuard {
 #[kunit_tests(dax_kmem_rust_guard)]
 mod tests {
     use super::*;
+    use crate::kernel_ext::module_param::registered_module;
+
+    /// The kernel knows `guard` as this module's parameter (`kp->mod` is `THIS_MODULE`), as
+    /// `policy`'s test checks for the others.
+    #[test]
+    fn parameter_belongs_to_this_module() {
+        let this = <crate::LocalModule as kernel::ModuleMetadata>::THIS_MODULE;
+        if this.as_ptr().is_null() {
+            // Built in: no module, and `kp->mod` is NULL as in C.
+            return;
+        }
+        assert_eq!(registered_module(&this, c"guard"), Some(this.as_ptr()));
+    }
 
     const MIB: u64 = 1 << 20;
     const BLOCK: u64 = 128 * MIB;
