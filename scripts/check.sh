@@ -494,7 +494,7 @@ LINES
 [    0.000000] Calibrating delay loop (skipped) preset value.. 8000.00 BogoMIPS (lpj=4000000)
 [    1.234567] kmem dax0.0: mapping0: 0x100000000-0x13fffffff stuck online until reboot
 [    1.234567] kmemleak: Kernel memory leak detector initialized (mem pool free: 15000)
-[    1.234567] kmem dax0.0: guard: refused external offline of memory32 (guard=owned; 0 more refused since last message)
+[    1.234567] kmem dax0.0: guard: refused external offline of memory32 (guard=owned; dax0.0 is managed through /sys/bus/dax/devices/dax0.0/state: write unplugged there to remove its memory, or set /sys/module/kmem/parameters/guard to off; 0 more refused since last message)
 [    1.234567] Memory block size: 128MB
 LINES
 	return $bad

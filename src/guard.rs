@@ -305,12 +305,16 @@ impl BlockGuard {
             "offline"
         };
         let skipped = self.suppressed.xchg(0, Relaxed);
+        // What to do instead: the device's own interface, or the guard off (daxctl of today
+        // walks memoryN/state).
         dev_warn!(
             layout.dev,
-            "guard: refused external {} of memory{} (guard={}; {} more refused since last message)\n",
+            "guard: refused external {} of memory{} (guard={}; {} is managed through /sys/bus/dax/devices/{}/state: write unplugged there to remove its memory, or set /sys/module/kmem/parameters/guard to off; {} more refused since last message)\n",
             what,
             t.range.start >> layout.block_shift,
             mode.as_str(),
+            layout.dev.name(),
+            layout.dev.name(),
             skipped
         );
     }

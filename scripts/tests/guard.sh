@@ -9,7 +9,7 @@ MODE=${1:-}
 BAD=(bogus $'\n' " owned" OWNED "owned " owned$'\n\n')
 # Three common checks, then the mode's own.
 case $MODE in
-owned) plan $((3 + 24)) ;;
+owned) plan $((3 + 25)) ;;
 always) plan $((3 + 14)) ;;
 off) plan $((3 + 6)) ;;
 switch) plan $((3 + 11 + ${#BAD[@]})) ;;
@@ -38,6 +38,7 @@ owned)
 	expect_eq "owned: external offline refused with EBUSY" "8 EBUSY" "$(set_blocks dax0.0 offline)"
 	expect_eq "state and blocks unchanged" "online_movable 8 online/Movable" "$(cat $A) $(block_summary dax0.0)"
 	check "refusal logged with device, block and mode" dmesg_has "kmem dax0.0: guard: refused external offline of memory[0-9]+ \(guard=owned"
+	check "refusal says what to do instead" dmesg_has "kmem dax0.0: guard: refused .*\(guard=owned; dax0.0 is managed through /sys/bus/dax/devices/dax0.0/state: write unplugged there to remove its memory, or set /sys/module/kmem/parameters/guard to off;"
 	expect_eq "one line per second at most" 1 "$(dmesg | grep -c 'guard: refused')"
 	expect_eq "daxctl offline-memory fails" 1 "$([ "$(daxctl offline-memory dax0.0 >/dev/null 2>&1; echo $?)" != 0 ] && echo 1)"
 	expect_eq "blocks still online" "8 online/Movable" "$(block_summary dax0.0)"
