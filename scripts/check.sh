@@ -720,18 +720,16 @@ need_kmemc() {
 	gate "the series' kmem.c builds out of tree against its in-tree kernel (kmem.ko)" \
 		"$T/build-kmem-c.sh" "$CACHE/intree/linux" "$CACHE/intree/build-m" "$repo/build/intree-kmem-c"
 }
-# The series' in-tree Rust kmem.ko beside the fault suites' kmem_holdpage.ko (out of tree only)
-# built for that kernel, for vm-run --modules.
+# The fault suites' kmem_holdpage.ko (out of tree only) built for the series' in-tree kernel, for
+# vm-run --kmem=c --modules (the guest loads the kernel's own kmem, the in-tree Rust one).
 intree_hold() {
-	local d=$repo/build/intree-hold k
+	local d=$repo/build/intree-hold
 	rm -rf "$d" && mkdir -p "$d/kunit" && cp "$repo/kunit/kmem_holdpage.c" "$d/kunit/" &&
 		printf 'obj-m := kunit/kmem_holdpage.o\n' >"$d/Kbuild" &&
-		make -s -C "$CACHE/intree/linux" O="$CACHE/intree/build-m" "${KMAKE_VARS[@]}" M="$d" modules &&
-		k=$(find "$CACHE/intree/build-m/modroot" -path '*/kernel/drivers/dax/kmem-rs/kmem.ko') &&
-		[ -n "$k" ] && cp "$k" "$d/kmem.ko"
+		make -s -C "$CACHE/intree/linux" O="$CACHE/intree/build-m" "${KMAKE_VARS[@]}" M="$d" modules
 }
 need_intreehold() {
-	gate "the series' in-tree kmem.ko with kmem_holdpage.ko built for its kernel" intree_hold
+	gate "kmem_holdpage.ko builds against the series' in-tree kernel" intree_hold
 }
 # The series' kmem.c (its kmem.c fixes, the leak fix among them) against the debug kernel, a
 # build of pristine 7.3: those fixes need nothing else of the series (bus.c's fix is not in that

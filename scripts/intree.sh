@@ -132,6 +132,7 @@ echo "$stamp" >"$OUT/.kmem-rs-series"
 # vm-run's "c" mode loads whatever kmem the kernel ships.
 which=()
 [ "$variant" = y ] && which=(builtin)
+[ "$upto" = v1 ] && which=(v1)
 KMEM_KBUILD=$OUT "$here/vm-run" --kmem=c "$here/tests/which-kmem.sh" "${which[@]}"
 [ -n "$upto" ] && exit 0
 KMEM_KBUILD=$OUT "$here/vm-run" --kmem=c --append=kmem.guard=off "$here/tests/parity.sh"
