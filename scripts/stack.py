@@ -43,7 +43,8 @@ kernel crate, the driver's kernel_ext imports join its `use kernel::{...}`; rust
   scripts/config/kmem-rs.kunitconfig   drivers/dax/kmem-rs/.kunitconfig
 
 Out of tree only (no counterpart): src/kernel/{mod,bindings}.rs, src/kernel/{mm,device}/mod.rs,
-src/glue.h, Kbuild, Makefile.
+src/glue.h, src/compat.[ch] (what the series' mm patch adds, for a kernel without it), Kbuild,
+Makefile.
 """
 import difflib
 import os
