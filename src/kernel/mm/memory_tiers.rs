@@ -43,6 +43,12 @@ pub(crate) struct MemoryTypeList {
 // reference-counted objects of the memory-tier code, which may be put from any thread.
 unsafe impl Send for MemoryTypeList {}
 
+impl Default for MemoryTypeList {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl MemoryTypeList {
     /// An empty list.
     pub(crate) const fn new() -> Self {
