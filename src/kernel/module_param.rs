@@ -276,6 +276,8 @@ pub(crate) use modinfo;
 /// ```ignore
 /// module_param_enum!("kmem", UNBIND: UnbindPolicy = 0, "unbind", 0o644, "what unbind does");
 /// ```
+// `crate::LocalModule` is the calling crate's module (see `PARAM` below), on purpose.
+#[allow(clippy::crate_in_macro_def)]
 macro_rules! module_param_enum {
     ($module:literal, $name:ident: $ty:ty = $default:expr, $pname:literal, $perm:expr,
      $desc:literal) => {
