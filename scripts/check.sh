@@ -755,6 +755,10 @@ need_fuzz() {
 	gcc -static -O2 -Wall -o "$repo/build/kmem-fuzz" "$here/guest/kmem-fuzz.c" ||
 		{ fail "build the guest fuzzer"; return 1; }
 }
+need_sweep() {
+	gcc -static -O2 -Wall -o "$repo/build/kmem-failnth" "$here/guest/kmem-failnth.c" ||
+		{ fail "build the guest's fail-nth writer"; return 1; }
+}
 need_bench() {
 	gcc -static -O2 -Wall -o "$repo/build/kmem-bench" "$here/guest/kmem-bench.c" ||
 		{ fail "build the guest timer"; return 1; }

@@ -6,8 +6,11 @@
 #   scripts/kernel.sh [--variant=main|debug] [--print-dir]
 #
 # The build directory is keyed by kernel version + hash of the config
-# fragment(s) + rustc version, so a second run (or CI on the same machine)
-# reuses it.  Every fragment line is checked against the resulting .config.
+# fragment(s) + rustc version + the patches applied, so a second run (or CI on the
+# same machine) reuses it.  Every fragment line is checked against the resulting .config.
+# The debug kernel carries the series' mm fixes (series/series: the part "mm-hotadd", the
+# hot-add error path that the fault sweep needs fixed), applied to a copy of the source
+# (hard links but for the patched files) keyed by the patches' hash.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -31,8 +34,19 @@ esac
 
 [ -f "$KSRC/Makefile" ] || die "no kernel source at $KSRC (run scripts/setup.sh)"
 kver=$(kernel_version) || die "cannot read the kernel version from $KSRC/Makefile"
-key=$( (cat "${frags[@]}"; /usr/bin/rustc --version; echo "$kver") | sha256sum | cut -c1-12)
+series_dir=$(cd "$here/../series" && pwd)
+patches=()
+if [ "$variant" = debug ]; then
+	mapfile -t patches < <(awk '/^#= /{part=$2; sub(/:$/, "", part); next}
+		/^[^#]/ && part == "mm-hotadd" {print $1}' "$series_dir/series")
+fi
+key=$( (cat "${frags[@]}"; /usr/bin/rustc --version; echo "$kver"
+	for p in "${patches[@]}"; do cat "$series_dir/$p"; done) | sha256sum | cut -c1-12)
 OUT=$CACHE/build-$kver-$variant-$key
+SRC=$KSRC
+if [ "${#patches[@]}" -gt 0 ]; then
+	SRC=$CACHE/src-$kver-$( (for p in "${patches[@]}"; do cat "$series_dir/$p"; done) | sha256sum | cut -c1-12)
+fi
 
 if [ "$print_dir" = 1 ]; then
 	echo "$OUT"
@@ -44,10 +58,26 @@ if [ -f "$OUT/.kmem-rs-done" ]; then
 	exit 0
 fi
 
+if [ "$SRC" != "$KSRC" ] && [ ! -f "$SRC/.kmem-rs-patched" ]; then
+	log "patching a copy of $KSRC: ${patches[*]}"
+	rm -rf "$SRC.tmp"
+	cp -al "$KSRC" "$SRC.tmp"
+	for p in "${patches[@]}"; do
+		# Break the hard link of each file the patch changes before patching it.
+		while IFS= read -r f; do
+			[ -e "$SRC.tmp/$f" ] || continue
+			cp -p "$SRC.tmp/$f" "$SRC.tmp/$f.kmem-rs" && mv "$SRC.tmp/$f.kmem-rs" "$SRC.tmp/$f"
+		done < <(sed -n 's|^+++ b/||p' "$series_dir/$p")
+		patch -d "$SRC.tmp" -p1 -s --no-backup-if-mismatch <"$series_dir/$p" || die "$p does not apply to $KSRC"
+	done
+	touch "$SRC.tmp/.kmem-rs-patched"
+	mv "$SRC.tmp" "$SRC"
+fi
+
 mkdir -p "$OUT"
 cat "${frags[@]}" >"$OUT/fragment.config"
 log "configuring kernel $kver ($variant) in $OUT"
-make -s -C "$KSRC" O="$OUT" "${KMAKE_VARS[@]}" KCONFIG_ALLCONFIG="$OUT/fragment.config" allnoconfig >"$OUT/config.log" 2>&1 ||
+make -s -C "$SRC" O="$OUT" "${KMAKE_VARS[@]}" KCONFIG_ALLCONFIG="$OUT/fragment.config" allnoconfig >"$OUT/config.log" 2>&1 ||
 	{ cat "$OUT/config.log" >&2; die "allnoconfig failed"; }
 
 # Kconfig silently drops options whose dependencies are missing: check all.
@@ -69,19 +99,19 @@ while IFS= read -r line; do
 done <"$OUT/fragment.config"
 if [ "$bad" = 1 ]; then
 	if grep -q '^CONFIG_RUST=y' "$OUT/fragment.config" && ! grep -q '^CONFIG_RUST=y' "$OUT/.config"; then
-		make -s -C "$KSRC" O="$OUT" "${KMAKE_VARS[@]}" rustavailable >&2 || true
+		make -s -C "$SRC" O="$OUT" "${KMAKE_VARS[@]}" rustavailable >&2 || true
 	fi
 	die "kernel config fragment not fully applied (see above)"
 fi
 
 log "building kernel $kver ($variant): about 9-14 min on 2 cores"
 start=$(date +%s)
-if ! make -C "$KSRC" O="$OUT" "${KMAKE_VARS[@]}" -j"${KMEM_JOBS:-3}" bzImage modules >"$OUT/build.log" 2>&1; then
+if ! make -C "$SRC" O="$OUT" "${KMAKE_VARS[@]}" -j"${KMEM_JOBS:-3}" bzImage modules >"$OUT/build.log" 2>&1; then
 	tail -n 40 "$OUT/build.log" >&2
 	die "kernel build failed (log: $OUT/build.log)"
 fi
 rm -rf "$OUT/modroot"
-make -s -C "$KSRC" O="$OUT" "${KMAKE_VARS[@]}" INSTALL_MOD_PATH="$OUT/modroot" modules_install >>"$OUT/build.log" 2>&1 ||
+make -s -C "$SRC" O="$OUT" "${KMAKE_VARS[@]}" INSTALL_MOD_PATH="$OUT/modroot" modules_install >>"$OUT/build.log" 2>&1 ||
 	die "modules_install failed (log: $OUT/build.log)"
 log "kernel built in $(($(date +%s) - start)) s"
 touch "$OUT/.kmem-rs-done"

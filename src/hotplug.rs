@@ -197,6 +197,12 @@ impl DeviceMemory {
     }
 
     /// Reserves and adds the device's memory; on total failure nothing stays reserved.
+    ///
+    /// The mm core onlines the blocks of an added range but does not report a block that
+    /// failed to online (a memory notifier's veto, an allocation failure): with an online type,
+    /// every block is checked, and if one is offline everything is unplugged again and the plug
+    /// fails with [`EIO`], so that the published state is never an online type over offline
+    /// blocks. If that unplug fails too, the state published is the one the blocks describe.
     pub(crate) fn plug(&mut self, layout: &Layout, online_type: OnlineType) -> Result<State> {
         // Only the probe-time ranges are used; say so if the device has others now.
         layout.ranges_changed();
@@ -207,7 +213,35 @@ impl DeviceMemory {
             }
             return Err(e);
         }
-        Ok(State::Plugged(online_type))
+        if online_type == OnlineType::Offline {
+            return Ok(State::Plugged(online_type));
+        }
+        let zones = self.added_zones(layout)?;
+        if zones.iter().all(Option::is_some) {
+            return Ok(State::Plugged(online_type));
+        }
+        dev_warn!(
+            layout.dev,
+            "{} of {} memory blocks failed to online, unplugging\n",
+            zones.iter().filter(|z| z.is_none()).count(),
+            zones.len()
+        );
+        match self.unplug(layout, None) {
+            Ok(_) => Err(EIO),
+            Err(_) => Ok(State::Plugged(state::adopted_online_type(&zones))),
+        }
+    }
+
+    /// The zone of every block of the added ranges (`None`: offline).
+    fn added_zones(&self, layout: &Layout) -> Result<KVec<Option<mhp::Zone>>> {
+        let mut zones = KVec::new();
+        for m in self.mappings.iter() {
+            if let Mapping::Added(mem) = m {
+                let z = mhp::block_zones(mem.range(), 1u64 << layout.block_shift)?;
+                zones.extend_from_slice(&z, GFP_KERNEL)?;
+            }
+        }
+        Ok(zones)
     }
 
     /// Offlines and removes all added ranges in one step (`dax_kmem_do_hotremove()`).

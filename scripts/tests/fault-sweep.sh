@@ -1,0 +1,217 @@
+# SPDX-License-Identifier: GPL-2.0
+# Guest: systematic allocation-failure sweeps (fail-nth) on a kernel with FAULT_INJECTION,
+# FAILSLAB, FAIL_PAGE_ALLOC and FAULT_INJECTION_DEBUG_FS (the debug kernel).
+#
+#   fault-sweep.sh RANGES OP...
+#
+# dax0.0 is rebuilt as RANGES (1 or 2) discontiguous ranges of 256 MiB (make_ranges). Each OP is
+# one write, swept with fail-nth = 1, 2, 3, ... (kmem-failnth, passed with vm-run --file) until a
+# write reaches no fault point:
+#   bind                 probe: dax0.0 into the driver's bind, from unbound (the guest's policy
+#                        adds the memory offline)
+#   unbind               dax0.0 into its unbind, from bound as the guest's policy binds
+#   T                    T (online, online_kernel, online_movable) into state, from unplugged
+#   unplugged@T          unplugged into state, from T
+# After every write that reached its fault point: a failed write left exactly the state before
+# it (the device's driver and state, every memory block of the machine with its state and zone,
+# MemTotal, node 1's MemTotal, the nodes with memory and online, node 1's memory tier, all of
+# /proc/iomem, the driver's debugfs directory), a write that succeeded anyway reached exactly
+# the state of a write with no fault (but for the device's debugfs file: a failed
+# debugfs_create_file() is not an error, as everywhere in the kernel), and the same write with no
+# fault then succeeds and reaches that state. Per OP: the fault points found (diag), 5 results, and observations compared with
+# the C driver's run (whether every fault rolled back and every operation completed after it,
+# the errnos seen).
+. /test/lib.sh
+FN=/test/kmem-failnth
+DRV=/sys/bus/dax/drivers/kmem
+ST=$DAX_BASE/$DAX/state
+FI=/sys/kernel/debug
+MAX=${KMEM_SWEEP_MAX:-400}
+ranges=$1
+shift
+plan $((1 + 5 * $#))
+
+# snap: SNAP = the state a failed write must leave unchanged, one item a line; read without
+# forking (a fork costs tens of milliseconds on the debug kernel under TCG, and the sweeps take
+# thousands of snapshots).
+snap() {
+	local b st z v t k l
+	local -a io
+	SNAP="bound=no state=-"
+	if [ -e $DAX_BASE/$DAX/driver ]; then
+		v=-
+		[ -e $ST ] && read -r v <$ST
+		SNAP="bound=yes state=$v"
+	fi
+	memtotal_now
+	v=0
+	if [ -e /sys/devices/system/node/node1/meminfo ]; then
+		while read -r _ _ k l _; do [ "$k" = MemTotal: ] && v=$l && break; done </sys/devices/system/node/node1/meminfo
+	fi
+	t=none
+	for b in /sys/devices/virtual/memory_tiering/memory_tier*; do
+		[ -e "$b/nodelist" ] && read -r l <"$b/nodelist" && in_nodelist 1 "$l" && t=${b##*/}
+	done
+	SNAP+=$'\n'"memtotal=$MT node1=$v tier=$t"
+	read -r v </sys/devices/system/node/has_memory
+	read -r l </sys/devices/system/node/online
+	SNAP+=$'\n'"has_memory=$v online=$l"
+	for b in $MEM_BASE/memory*; do
+		read -r st <"$b/state" 2>/dev/null || continue
+		z=-
+		[ "$st" = online ] && read -r z <"$b/valid_zones"
+		SNAP+=$'\n'"${b##*/} $st $z"
+	done
+	mapfile -t io </proc/iomem
+	SNAP+=$'\n'"$(printf '%s\n' "${io[@]}")"
+	v=
+	for b in /sys/kernel/debug/kmem/*; do [ -e "$b" ] && v+=" ${b##*/}"; done
+	SNAP+=$'\n'"debugfs:$v"
+}
+# differs WHAT A B: a diagnostic of the lines that differ between snapshots A and B.
+differs() {
+	diag "$1"
+	printf '%s\n' "$2" >/tmp/snap.a
+	printf '%s\n' "$3" >/tmp/snap.b
+	diff /tmp/snap.a /tmp/snap.b | grep '^[-+][^-+]' | head -n 8 | sed 's/^/#   /'
+}
+# to STATE: bring dax0.0 to STATE with no fault armed: unbound (and no memory), bound (unbound,
+# then bound: as the guest's policy adds the memory), unplugged or an online type. No forks.
+to() {
+	local s=
+	[ -e $ST ] && read -r s <$ST
+	if [ "$1" = unbound ] || [ "$1" = bound ]; then
+		if [ -e $DAX_BASE/$DAX/driver ]; then
+			[ "$s" = unplugged ] || echo unplugged >$ST || return 1
+			echo $DAX >$DRV/unbind || return 1
+		fi
+		[ "$1" = unbound ] || echo $DAX >$DRV/bind || return 1
+		return 0
+	fi
+	if ! [ -e $DAX_BASE/$DAX/driver ]; then
+		echo $DAX >$DRV/bind || return 1
+		read -r s <$ST
+	fi
+	[ "$s" = "$1" ] && return 0
+	[ "$s" = unplugged ] || echo unplugged >$ST || return 1
+	[ "$1" = unplugged ] || echo "$1" >$ST
+}
+# in_nodelist N LIST: node N is in LIST (e.g. "0-1,3"). No forks.
+in_nodelist() {
+	local IFS=, p
+	for p in $2; do ((${p%-*} <= $1 && $1 <= ${p#*-})) && return 0; done
+	return 1
+}
+# op OP: FROM (the state the write starts from), FILE and VALUE of the write.
+op() {
+	case $1 in
+	bind) FROM=unbound FILE=$DRV/bind VALUE=$DAX ;;
+	unbind) FROM=bound FILE=$DRV/unbind VALUE=$DAX ;;
+	unplugged@*) FROM=${1#unplugged@} FILE=$ST VALUE=unplugged ;;
+	*) FROM=unplugged FILE=$ST VALUE=$1 ;;
+	esac
+}
+
+# The fault attributes: every allocation of the task may fail (GFP_KERNEL ones too, order 0
+# pages too), silently (a stack per fault would flood the console).
+setup() {
+	local a
+	for a in failslab fail_page_alloc; do
+		[ -d $FI/$a ] || return 1
+		echo N >$FI/$a/ignore-gfp-wait && echo 0 >$FI/$a/verbose || return 1
+	done
+	# x86's direct-map page tables for a hot-added range (__kernel_physical_mapping_init():
+	# phys_pud_init() and phys_pmd_init() use alloc_low_page() unchecked) oops on a failed
+	# allocation, whichever driver adds the range: a fault whose stack passes through it is
+	# neither injected nor counted (the stack-trace filter).
+	local start end
+	start=$(awk '$3 == "__kernel_physical_mapping_init" {print $1}' /proc/kallsyms)
+	end=$(sort /proc/kallsyms | awk -v s="$start" '$1 > s {print $1; exit}')
+	[ -n "$start" ] && [ -n "$end" ] || return 1
+	diag "not injected: faults under __kernel_physical_mapping_init (0x$start-0x$end)"
+	for a in failslab fail_page_alloc; do
+		echo "0x$start" >$FI/$a/reject-start && echo "0x$end" >$FI/$a/reject-end || return 1
+	done
+	echo N >$FI/fail_page_alloc/ignore-gfp-highmem && echo 0 >$FI/fail_page_alloc/min-order &&
+		[ -w /proc/thread-self/fail-nth ] && make_ranges "$ranges" && echo $DAX >$DRV/bind
+}
+check "fault injection set up (failslab, fail_page_alloc: every allocation), dax0.0 as $ranges range(s), bound" setup
+
+for o in "$@"; do
+	op "$o"
+	to "$FROM" && snap && pre=$SNAP && r=$($FN 0 "$FILE" "$VALUE") && snap && post=$SNAP
+	if [ "$r" != "OK miss" ]; then
+		for ((i = 0; i < 5; i++)); do not_ok "$o: no reference run ($r)"; done
+		continue
+	fi
+	points=0 done=0 not_back=0 not_ref=0 not_again=0 no_debugfs=0 errs=() trace= t0=$(now_us)
+	for ((n = 1; n <= MAX; n++)); do
+		to "$FROM" || { not_back=$((not_back + 1)); diag "$o: cannot reach $FROM before fail-nth $n"; break; }
+		r=$($FN $n "$FILE" "$VALUE")
+		e=${r% *}
+		if [ "${r#* }" = miss ]; then
+			done=1
+			snap
+			[ "$e" = OK ] && [ "$SNAP" = "$post" ] || { not_ref=$((not_ref + 1)); diag "$o: fail-nth $n reached no fault point but: $e"; }
+			break
+		fi
+		points=$n
+		trace+=" $n:$e"
+		snap
+		if [ "$e" = OK ]; then
+			if [ "$SNAP" = "$post" ]; then
+				:
+			elif [ "${SNAP%$'\n'debugfs:*}" = "${post%$'\n'debugfs:*}" ]; then
+				# debugfs_create_file() failed: the driver goes on without the file, as the
+				# kernel's debugfs users do (debugfs errors are not checked, by design).
+				no_debugfs=$((no_debugfs + 1))
+			else
+				not_ref=$((not_ref + 1))
+				differs "$o: fail-nth $n succeeded, state not the reference one (- reference, + now):" "$post" "$SNAP"
+			fi
+			continue
+		fi
+		errs+=("$e")
+		[ "$SNAP" = "$pre" ] || {
+			not_back=$((not_back + 1))
+			differs "$o: fail-nth $n failed with ${e:-no result}, state changed (- before, + now):" "$pre" "$SNAP"
+		}
+		r=$($FN 0 "$FILE" "$VALUE")
+		snap
+		if [ "$r" != "OK miss" ] || [ "$SNAP" != "$post" ]; then
+			not_again=$((not_again + 1))
+			diag "$o: after fail-nth $n ($e), the same write with no fault: $r"
+			[ "$r" != "OK miss" ] || differs "$o: not the reference state (- reference, + now):" "$post" "$SNAP"
+		fi
+	done
+	tally_e=$(printf '%s\n' "${errs[@]}" | grep . | sort | uniq -c | awk '{printf "%s%sx%s", (NR>1?" ":""), $1, $2}')
+	diag "$o: $points fault points, failed: ${tally_e:-none} ($((($(now_us) - t0) / 1000000)) s)"
+	diag "$o: fail-nth:errno$trace"
+	[ "$no_debugfs" = 0 ] || diag "$o: $no_debugfs write(s) succeeded without the device's debugfs file (its creation failed)"
+	obs "sweep:$ranges:$o:rolled_back" "$([ $not_back = 0 ] && echo all || echo "$not_back not")"
+	obs "sweep:$ranges:$o:reached_reference" "$([ $not_ref = 0 ] && echo all || echo "$not_ref not")"
+	obs "sweep:$ranges:$o:completes_after" "$([ $not_again = 0 ] && echo all || echo "$not_again not")"
+	obs "sweep:$ranges:$o:errnos" "$(printf '%s\n' "${errs[@]}" | grep . | sort -u | tr '\n' ' ')"
+	expect_eq "$o: the sweep ended ($points fault points; fail-nth $((points + 1)) reached none)" 1 "$done"
+	expect_eq "$o: every failed write left exactly the state before it" 0 "$not_back"
+	# The C reference publishes an online state over blocks the mm core failed to online, and
+	# answers some allocation failures with other errnos: observations (above), compared with
+	# the Rust driver's in the differential, whose expected differences say which.
+	if [ "$KMEM_RS_MODE" = c ]; then
+		skip "$o: every write that succeeded despite its fault reached the reference state" "the C driver: observed"
+	else
+		expect_eq "$o: every write that succeeded despite its fault reached the reference state" 0 "$not_ref"
+	fi
+	expect_eq "$o: after every failed write, the same write with no fault succeeded" 0 "$not_again"
+	# ENOMEM; EBUSY where a range's reservation failed (request_mem_region() cannot tell an
+	# allocation failure from a conflict, as in kmem.c); EIO where a block did not online and the
+	# plug was rolled back.
+	bad=$(printf '%s\n' "${errs[@]}" | grep . | grep -cvxE 'ENOMEM|EBUSY|EIO')
+	if [ "$KMEM_RS_MODE" = c ]; then
+		skip "$o: every failed write failed with ENOMEM, EBUSY or EIO" "the C driver: observed"
+	else
+		expect_eq "$o: every failed write failed with ENOMEM, EBUSY or EIO" 0 "$bad"
+	fi
+done
+to unplugged
+finish
