@@ -40,6 +40,8 @@ static const char *errno_name(int e)
 	case ERANGE: return "ERANGE";
 	case EFAULT: return "EFAULT";
 	case ETIMEDOUT: return "ETIMEDOUT";
+	case EIO: return "EIO";
+	case EPERM: return "EPERM";
 	}
 	snprintf(other, sizeof(other), "E%d", e);
 	return other;

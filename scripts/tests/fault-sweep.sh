@@ -2,8 +2,10 @@
 # Guest: systematic allocation-failure sweeps (fail-nth) on a kernel with FAULT_INJECTION,
 # FAILSLAB, FAIL_PAGE_ALLOC and FAULT_INJECTION_DEBUG_FS (the debug kernel).
 #
-#   fault-sweep.sh RANGES OP...
+#   fault-sweep.sh [--stride=K] RANGES OP...
 #
+# --stride=K injects only at fail-nth 1, 1+K, 1+2K, ... (make check's subset; make check-debug
+# sweeps every fault point).
 # dax0.0 is rebuilt as RANGES (1 or 2) discontiguous ranges of 256 MiB (make_ranges). Each OP is
 # one write, swept with fail-nth = 1, 2, 3, ... (kmem-failnth, passed with vm-run --file) until a
 # write reaches no fault point:
@@ -18,15 +20,21 @@
 # /proc/iomem, the driver's debugfs directory), a write that succeeded anyway reached exactly
 # the state of a write with no fault (but for the device's debugfs file: a failed
 # debugfs_create_file() is not an error, as everywhere in the kernel), and the same write with no
-# fault then succeeds and reaches that state. Per OP: the fault points found (diag), 5 results, and observations compared with
-# the C driver's run (whether every fault rolled back and every operation completed after it,
-# the errnos seen).
+# fault then succeeds and reaches that state. Per OP: the fault points found and the errno of each
+# (diag: both vary a little between boots, with what the kernel's own background work
+# allocates), 5 results, and observations compared with the C driver's run (whether every failed
+# write rolled back, and the operation completed after it). Whether a write that succeeded
+# reached the reference state is a result for the Rust driver and a diagnostic for the C one,
+# which publishes an online state over blocks that failed to online (at fault points that
+# vary between boots, so not an observation for the differential).
 . /test/lib.sh
 FN=/test/kmem-failnth
 DRV=/sys/bus/dax/drivers/kmem
 ST=$DAX_BASE/$DAX/state
 FI=/sys/kernel/debug
 MAX=${KMEM_SWEEP_MAX:-400}
+stride=1
+case $1 in --stride=*) stride=${1#--stride=} && shift ;; esac
 ranges=$1
 shift
 plan $((1 + 5 * $#))
@@ -68,6 +76,8 @@ snap() {
 	for b in /sys/kernel/debug/kmem/*; do [ -e "$b" ] && v+=" ${b##*/}"; done
 	SNAP+=$'\n'"debugfs:$v"
 }
+# lenient SNAP: the snapshot without node 1's memory tier and the debugfs directory.
+lenient() { printf '%s\n' "$1" | sed -e '/^debugfs:/d' -e 's/ tier=[^ ]*$//'; }
 # differs WHAT A B: a diagnostic of the lines that differ between snapshots A and B.
 differs() {
 	diag "$1"
@@ -144,8 +154,8 @@ for o in "$@"; do
 		for ((i = 0; i < 5; i++)); do not_ok "$o: no reference run ($r)"; done
 		continue
 	fi
-	points=0 done=0 not_back=0 not_ref=0 not_again=0 no_debugfs=0 errs=() trace= t0=$(now_us)
-	for ((n = 1; n <= MAX; n++)); do
+	points=0 done=0 not_back=0 not_ref=0 not_again=0 no_debugfs=0 no_tier=0 errs=() trace= t0=$(now_us)
+	for ((n = 1; n <= MAX; n += stride)); do
 		to "$FROM" || { not_back=$((not_back + 1)); diag "$o: cannot reach $FROM before fail-nth $n"; break; }
 		r=$($FN $n "$FILE" "$VALUE")
 		e=${r% *}
@@ -161,10 +171,13 @@ for o in "$@"; do
 		if [ "$e" = OK ]; then
 			if [ "$SNAP" = "$post" ]; then
 				:
-			elif [ "${SNAP%$'\n'debugfs:*}" = "${post%$'\n'debugfs:*}" ]; then
-				# debugfs_create_file() failed: the driver goes on without the file, as the
-				# kernel's debugfs users do (debugfs errors are not checked, by design).
-				no_debugfs=$((no_debugfs + 1))
+			elif [ "$(lenient "$SNAP")" = "$(lenient "$post")" ]; then
+				# What the kernel itself does not treat as an error: the driver goes on without
+				# its debugfs file when debugfs_create_file() fails (as the kernel's debugfs users
+				# do), and the memory-tiers code's MEM_ONLINE notifier leaves the node in no tier
+				# when its allocation fails (set_node_memory_tier()'s error is ignored).
+				[ "${SNAP#*$'\n'debugfs:}" = "${post#*$'\n'debugfs:}" ] || no_debugfs=$((no_debugfs + 1))
+				[ "$(grep -o ' tier=.*' <<<"$SNAP")" = "$(grep -o ' tier=.*' <<<"$post")" ] || no_tier=$((no_tier + 1))
 			else
 				not_ref=$((not_ref + 1))
 				differs "$o: fail-nth $n succeeded, state not the reference one (- reference, + now):" "$post" "$SNAP"
@@ -185,18 +198,19 @@ for o in "$@"; do
 		fi
 	done
 	tally_e=$(printf '%s\n' "${errs[@]}" | grep . | sort | uniq -c | awk '{printf "%s%sx%s", (NR>1?" ":""), $1, $2}')
-	diag "$o: $points fault points, failed: ${tally_e:-none} ($((($(now_us) - t0) / 1000000)) s)"
+	diag "$o: $points fault points$([ "$stride" = 1 ] || echo " (at least; every ${stride}th injected)"), failed: ${tally_e:-none} ($((($(now_us) - t0) / 1000000)) s)"
 	diag "$o: fail-nth:errno$trace"
 	[ "$no_debugfs" = 0 ] || diag "$o: $no_debugfs write(s) succeeded without the device's debugfs file (its creation failed)"
-	obs "sweep:$ranges:$o:rolled_back" "$([ $not_back = 0 ] && echo all || echo "$not_back not")"
-	obs "sweep:$ranges:$o:reached_reference" "$([ $not_ref = 0 ] && echo all || echo "$not_ref not")"
-	obs "sweep:$ranges:$o:completes_after" "$([ $not_again = 0 ] && echo all || echo "$not_again not")"
-	obs "sweep:$ranges:$o:errnos" "$(printf '%s\n' "${errs[@]}" | grep . | sort -u | tr '\n' ' ')"
-	expect_eq "$o: the sweep ended ($points fault points; fail-nth $((points + 1)) reached none)" 1 "$done"
+	[ "$no_tier" = 0 ] || diag "$o: $no_tier write(s) succeeded with node 1 in no memory tier (the memory-tiers notifier's allocation failed)"
+	diag "$o: not rolled back $not_back, off the reference state $not_ref, not completing after $not_again"
+	# (Counts go to the diagnostics: how many fault points an operation has varies between boots.)
+	obs "sweep:$ranges:$o:rolled_back" "$([ $not_back = 0 ] && echo all || echo "not all")"
+	obs "sweep:$ranges:$o:completes_after" "$([ $not_again = 0 ] && echo all || echo "not all")"
+	expect_eq "$o: the sweep ended (fail-nth $n reached no fault point)" 1 "$done"
 	expect_eq "$o: every failed write left exactly the state before it" 0 "$not_back"
-	# The C reference publishes an online state over blocks the mm core failed to online, and
-	# answers some allocation failures with other errnos: observations (above), compared with
-	# the Rust driver's in the differential, whose expected differences say which.
+	# The C reference publishes an online state over blocks the mm core failed to online (a
+	# finding, counted in the diagnostics above), and answers some allocation failures with
+	# other errnos.
 	if [ "$KMEM_RS_MODE" = c ]; then
 		skip "$o: every write that succeeded despite its fault reached the reference state" "the C driver: observed"
 	else
@@ -204,13 +218,14 @@ for o in "$@"; do
 	fi
 	expect_eq "$o: after every failed write, the same write with no fault succeeded" 0 "$not_again"
 	# ENOMEM; EBUSY where a range's reservation failed (request_mem_region() cannot tell an
-	# allocation failure from a conflict, as in kmem.c); EIO where a block did not online and the
-	# plug was rolled back.
-	bad=$(printf '%s\n' "${errs[@]}" | grep . | grep -cvxE 'ENOMEM|EBUSY|EIO')
+	# allocation failure from a conflict, as in kmem.c); EEXIST passed through from
+	# add_memory_driver_managed() (seen about once per bind sweep, with either driver); EIO where
+	# a block did not online and the plug was undone.
+	bad=$(printf '%s\n' "${errs[@]}" | grep . | grep -cvxE 'ENOMEM|EBUSY|EEXIST|EIO')
 	if [ "$KMEM_RS_MODE" = c ]; then
-		skip "$o: every failed write failed with ENOMEM, EBUSY or EIO" "the C driver: observed"
+		skip "$o: every failed write failed with ENOMEM, EBUSY, EEXIST or EIO" "the C driver: observed"
 	else
-		expect_eq "$o: every failed write failed with ENOMEM, EBUSY or EIO" 0 "$bad"
+		expect_eq "$o: every failed write failed with ENOMEM, EBUSY, EEXIST or EIO" 0 "$bad"
 	fi
 done
 to unplugged
