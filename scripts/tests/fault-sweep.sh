@@ -154,7 +154,7 @@ for o in "$@"; do
 		for ((i = 0; i < 5; i++)); do not_ok "$o: no reference run ($r)"; done
 		continue
 	fi
-	points=0 done=0 not_back=0 not_ref=0 not_again=0 no_debugfs=0 no_tier=0 errs=() trace= t0=$(now_us)
+	points=0 done=0 not_back=0 not_ref=0 not_again=0 no_debugfs=0 no_tier=0 errs=() trace='' t0=$(now_us)
 	for ((n = 1; n <= MAX; n += stride)); do
 		to "$FROM" || { not_back=$((not_back + 1)); diag "$o: cannot reach $FROM before fail-nth $n"; break; }
 		r=$($FN $n "$FILE" "$VALUE")
