@@ -201,8 +201,9 @@ impl DeviceMemory {
     /// The mm core onlines the blocks of an added range but does not report a block that
     /// failed to online (a memory notifier's veto, an allocation failure): with an online type,
     /// every block is checked, and if one is offline everything is unplugged again and the plug
-    /// fails with [`EIO`], so that the published state is never an online type over offline
-    /// blocks. If that unplug fails too, the state published is the one the blocks describe.
+    /// fails with [`EIO`] (or with the error of the check itself), so that the published state is
+    /// never an online type over offline blocks. If that unplug fails too, the state published
+    /// is the one the blocks describe.
     pub(crate) fn plug(&mut self, layout: &Layout, online_type: OnlineType) -> Result<State> {
         // Only the probe-time ranges are used; say so if the device has others now.
         layout.ranges_changed();
@@ -216,19 +217,27 @@ impl DeviceMemory {
         if online_type == OnlineType::Offline {
             return Ok(State::Plugged(online_type));
         }
-        let zones = self.added_zones(layout)?;
-        if zones.iter().all(Option::is_some) {
-            return Ok(State::Plugged(online_type));
-        }
-        dev_warn!(
-            layout.dev,
-            "{} of {} memory blocks failed to online, unplugging\n",
-            zones.iter().filter(|z| z.is_none()).count(),
-            zones.len()
-        );
+        let (zones, err) = match self.added_zones(layout) {
+            Ok(zones) if zones.iter().all(Option::is_some) => {
+                return Ok(State::Plugged(online_type));
+            }
+            Ok(zones) => {
+                dev_warn!(
+                    layout.dev,
+                    "{} of {} memory blocks failed to online, unplugging\n",
+                    zones.iter().filter(|z| z.is_none()).count(),
+                    zones.len()
+                );
+                (Some(zones), EIO)
+            }
+            // The blocks could not be checked: undone as well, with that error.
+            Err(e) => (None, e),
+        };
         match self.unplug(layout, None) {
-            Ok(_) => Err(EIO),
-            Err(_) => Ok(State::Plugged(state::adopted_online_type(&zones))),
+            Ok(_) => Err(err),
+            Err(_) => Ok(State::Plugged(
+                zones.map_or(online_type, |z| state::adopted_online_type(&z)),
+            )),
         }
     }
 

@@ -193,9 +193,9 @@ for o in "$@"; do
 				[ "${SNAP#*$'\n'debugfs:}" = "${post#*$'\n'debugfs:}" ] || no_debugfs=$((no_debugfs + 1))
 				[ "$(grep -o ' tier=.*' <<<"$SNAP")" = "$(grep -o ' tier=.*' <<<"$post")" ] || no_tier=$((no_tier + 1))
 			elif [ "${SNAP%%$'\n'*}" = "${post%%$'\n'*}" ] && fewer_ranges "$SNAP" "$post" &&
-				dmesg | tail -n 30 | grep -q 'memory add failed'; then
+				dmesg | tail -n 30 | grep -qE 'memory add failed|could not reserve region'; then
 				# kmem's rule for a device of several ranges (kmem.c's too): a range that
-				# fails to add is skipped, logged, and the others are used.
+				# fails to reserve or to add is skipped, logged, and the others are used.
 				partial=$((partial + 1))
 			else
 				not_ref=$((not_ref + 1))
