@@ -77,6 +77,18 @@ write_errno() {
 		echo "$E"
 	fi
 }
+# put FILE VALUE ID: E = OK or the errno name of writing VALUE to FILE (open, write, close in
+# this shell, no fork; errno_name).  ID names the file the error message goes through
+# (/tmp/put-err.ID): concurrent writers use different IDs.
+put() {
+	local line
+	if printf %s "$2" 2>/tmp/put-err."$3" >"$1"; then
+		E=OK
+	else
+		read -r line </tmp/put-err."$3"
+		errno_name "$line"
+	fi
+}
 
 # iomem_now DAX: the device's part of /proc/iomem, read without forking (racing tests call it
 # after every step): IO = "R C", its reservations (named after the device) and the System RAM

@@ -63,17 +63,6 @@ end=$((${EPOCHREALTIME/./} + SECS * 1000000))
 mkfifo $S/nap
 exec {NAP}<>$S/nap
 nap() { read -r -t "$1" -u $NAP; }
-# put FILE VALUE ID: E = OK or the errno name of writing VALUE to FILE (open, write, close in
-# this shell; errno_name).
-put() {
-	local line
-	if printf %s "$2" 2>$S/err.$3 >"$1"; then
-		E=OK
-	else
-		read -r line <$S/err.$3
-		errno_name "$line"
-	fi
-}
 # allowed_now: AL = the debugfs count of allowed external transitions ("-" if unbound).
 allowed_now() {
 	local line
