@@ -23,12 +23,19 @@
  *   leak                (kzalloc 256 x 32 bytes and forget them: a kmemleak self-test)
  *   churn               (allocate and free many objects of every kmalloc size on
  *                        every CPU, so that no stale pointer hides a leak)
+ *   veto START END online|offline   (hex physical addresses, inclusive) a memory
+ *                        notifier refuses MEM_GOING_ONLINE (or MEM_GOING_OFFLINE) of
+ *                        every memory block that intersects the range, with -EPERM,
+ *                        as a driver's notifier may; /sys/kernel/debug/kmem_holdpage/vetoes
+ *                        counts the refusals
+ *   unveto
  * Reading it reports the last result.
  */
 #include <linux/debugfs.h>
 #include <linux/gfp.h>
 #include <linux/cpu.h>
 #include <linux/highmem.h>
+#include <linux/memory.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -44,6 +51,11 @@ static struct page *held;
 static bool held_reserved;
 static char result[160];
 static struct dentry *dir;
+
+/* The veto: MEM_GOING_ONLINE or MEM_GOING_OFFLINE (-1: none) of blocks in [veto_spfn, veto_epfn]. */
+static long veto_action = -1;
+static unsigned long veto_spfn, veto_epfn;
+static atomic_t vetoes = ATOMIC_INIT(0);
 
 static u64 pattern(unsigned long pfn, unsigned int i)
 {
@@ -238,6 +250,43 @@ static int churn_caches(void)
 	return 0;
 }
 
+static int veto_cb(struct notifier_block *nb, unsigned long action, void *arg)
+{
+	const struct memory_notify *mn = arg;
+
+	if ((long)action != READ_ONCE(veto_action) ||
+	    mn->start_pfn + mn->nr_pages <= READ_ONCE(veto_spfn) ||
+	    mn->start_pfn > READ_ONCE(veto_epfn))
+		return NOTIFY_OK;
+	atomic_inc(&vetoes);
+	pr_info("kmem_holdpage: vetoed %s of pfn %#lx-%#lx\n",
+		action == MEM_GOING_ONLINE ? "online" : "offline", mn->start_pfn,
+		mn->start_pfn + mn->nr_pages - 1);
+	return notifier_from_errno(-EPERM);
+}
+
+static struct notifier_block veto_nb = { .notifier_call = veto_cb };
+
+static int veto(u64 start, u64 end, const char *what)
+{
+	long action;
+
+	if (start > end)
+		return -EINVAL;
+	if (!strcmp(what, "online"))
+		action = MEM_GOING_ONLINE;
+	else if (!strcmp(what, "offline"))
+		action = MEM_GOING_OFFLINE;
+	else
+		return -EINVAL;
+	WRITE_ONCE(veto_action, -1);
+	WRITE_ONCE(veto_spfn, PHYS_PFN(start));
+	WRITE_ONCE(veto_epfn, PHYS_PFN(end));
+	WRITE_ONCE(veto_action, action);
+	scnprintf(result, sizeof(result), "veto %s %#llx-%#llx\n", what, start, end);
+	return 0;
+}
+
 static ssize_t control_write(struct file *file, const char __user *ubuf, size_t len, loff_t *ppos)
 {
 	char buf[96], mode[16];
@@ -263,6 +312,12 @@ static ssize_t control_write(struct file *file, const char __user *ubuf, size_t 
 		rc = leak_some();
 	} else if (sysfs_streq(buf, "churn")) {
 		rc = churn_caches();
+	} else if (sscanf(buf, "veto %llx %llx %15s", &start, &end, mode) == 3) {
+		rc = veto(start, end, mode);
+	} else if (sysfs_streq(buf, "unveto")) {
+		WRITE_ONCE(veto_action, -1);
+		scnprintf(result, sizeof(result), "no veto\n");
+		rc = 0;
 	} else {
 		rc = -EINVAL;
 	}
@@ -288,15 +343,21 @@ static const struct file_operations control_fops = {
 
 static int __init holdpage_init(void)
 {
+	int rc = register_memory_notifier(&veto_nb);
+
+	if (rc)
+		return rc;
 	strscpy(result, "none\n", sizeof(result));
 	dir = debugfs_create_dir("kmem_holdpage", NULL);
 	debugfs_create_file("control", 0600, dir, NULL, &control_fops);
+	debugfs_create_atomic_t("vetoes", 0400, dir, &vetoes);
 	return 0;
 }
 
 static void __exit holdpage_exit(void)
 {
 	debugfs_remove_recursive(dir);
+	unregister_memory_notifier(&veto_nb);
 	mutex_lock(&hold_lock);
 	release_held();
 	mutex_unlock(&hold_lock);

@@ -63,6 +63,9 @@ errno_name() {
 	"No such file or directory") E=ENOENT ;;
 	"Resource temporarily unavailable") E=EAGAIN ;;
 	"Operation not supported") E=EOPNOTSUPP ;;
+	"Input/output error") E=EIO ;;
+	"Operation not permitted") E=EPERM ;;
+	"File exists") E=EEXIST ;;
 	*) E="ERR(${1##*: })" ;;
 	esac
 }
