@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kmem-fuzz: guest-side fuzzer of /sys/bus/dax/devices/daxX.Y/state and of
- * /sys/module/kmem/parameters/guard (built static on the host by vm-run users).
+ * kmem-fuzz: guest-side fuzzer of /sys/bus/dax/devices/daxX.Y/state and of the
+ * module's parameters guard, unbind and online_type (built static on the host by vm-run
+ * users).
  *
- *   kmem-fuzz STATE_FILE GUARD_FILE WRITES SEED
+ *   kmem-fuzz STATE_FILE PARAM_DIR WRITES SEED FIRST_BLOCK NR_BLOCKS BLOCK_KB BASE_KB
+ *
+ * (FIRST_BLOCK, NR_BLOCKS: the device's memoryN; BLOCK_KB: the block size; BASE_KB: MemTotal
+ * with the device unplugged.)
  *
  * Each write is random or malformed input: empty-ish, whitespace, every word
  * with random case, prefixes and suffixes, embedded NULs, non-UTF-8 bytes,
@@ -12,8 +16,14 @@
  * with sysfs_streq().  Invalid input must fail with EINVAL and leave the state
  * unchanged; valid input must behave per the state machine.  Real transitions
  * are kept to online_movable <-> unplugged (an unplug from a kernel zone may
- * legitimately fail), with about 3 in 1000 writes.  Prints counts; exits 1 on
- * any mismatch.
+ * legitimately fail), with about 3 in 1000 writes, and made only from unplugged,
+ * offline and online_movable (the run may start in any state; from online and
+ * online_kernel it stays there).  After every real transition the device must be
+ * wholly in its new state: every block online in ZONE_MOVABLE (or none present)
+ * and MemTotal the baseline plus the device (or the baseline).  Then WRITES/10
+ * writes to each parameter: a valid value is taken, an invalid one refused with
+ * EINVAL and the value unchanged; each parameter is set back to its value before.
+ * Prints counts; exits 1 on any mismatch.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +37,20 @@ static const char *const words[] = {
 	"unplugged", "online", "online_kernel", "online_movable", "offline",
 };
 
+struct param {
+	const char *name;
+	const char *const *words;
+	int nwords;
+};
+
 static const char *const gwords[] = { "off", "owned", "always" };
+static const char *const uwords[] = { "keep", "unplug" };
+static const char *const owords[] = {
+	"system", "offline", "online", "online_kernel", "online_movable", "unplugged",
+};
+static const struct param params[] = {
+	{ "guard", gwords, 3 }, { "unbind", uwords, 2 }, { "online_type", owords, 6 },
+};
 static unsigned long long rng;
 
 static unsigned int rnd(unsigned int n)
@@ -135,27 +158,139 @@ static int read_word(int fd, char *out)
 	return 0;
 }
 
+static long first_block, nr_blocks, block_kb, base_kb;
+
+static long memtotal_kb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemTotal: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/* The device is wholly in STATE (unplugged or online_movable): 0, else prints what is not. */
+static int device_is(const char *state)
+{
+	int plugged = !strcmp(state, "online_movable");
+	long b, present = 0, movable = 0, mt = memtotal_kb();
+	char path[96], word[64];
+	int fd;
+
+	for (b = first_block; b < first_block + nr_blocks; b++) {
+		snprintf(path, sizeof(path), "/sys/devices/system/memory/memory%ld/valid_zones", b);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		present++;
+		if (!read_word(fd, word) && !strncmp(word, "Movable", 7))
+			movable++;
+		close(fd);
+		snprintf(path, sizeof(path), "/sys/devices/system/memory/memory%ld/state", b);
+		fd = open(path, O_RDONLY);
+		if (fd < 0 || read_word(fd, word) || strcmp(word, "online"))
+			movable--; /* not online: its zone says nothing */
+		if (fd >= 0)
+			close(fd);
+	}
+	if (plugged ? present == nr_blocks && movable == nr_blocks &&
+		      mt == base_kb + nr_blocks * block_kb :
+		      present == 0 && mt == base_kb)
+		return 0;
+	printf("# after the transition to %s: %ld of %ld blocks present, %ld online in ZONE_MOVABLE, MemTotal %ld kB (baseline %ld)\n",
+	       state, present, nr_blocks, movable, mt, base_kb);
+	return 1;
+}
+
+/* WRITES writes to the parameter: valid values taken, invalid ones refused and nothing changed. */
+static long fuzz_param(const char *dir, const struct param *p, long writes)
+{
+	static char buf[3 * PAGE], seen[PAGE + 1];
+	char path[256], cur[64], orig[64], after[64];
+	long k, bad = 0, valid_n = 0;
+	int fd, i, valid;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, p->name);
+	fd = open(path, O_RDWR);
+	if (fd < 0 || read_word(fd, cur))
+		return 1000000;
+	strcpy(orig, cur);
+	for (k = 0; k < writes; k++) {
+		size_t len;
+		ssize_t rc;
+
+		if (!rnd(10)) {
+			strcpy(buf, p->words[rnd(p->nwords)]);
+			len = strlen(buf);
+		} else {
+			len = gen(buf, p->words, p->nwords);
+			if (!len)
+				continue;
+		}
+		as_seen(buf, len, seen);
+		for (valid = -1, i = 0; i < p->nwords; i++)
+			if (streq(seen, p->words[i]))
+				valid = i;
+		rc = pwrite(fd, buf, len, 0);
+		if (read_word(fd, after))
+			return bad + 1000000;
+		if (valid >= 0) {
+			valid_n++;
+			if (rc != (ssize_t)len || strcmp(after, p->words[valid])) {
+				bad++;
+				printf("# %s %s refused\n", p->name, p->words[valid]);
+			}
+			strcpy(cur, after);
+		} else if (!(rc < 0 && errno == EINVAL) || strcmp(after, cur)) {
+			bad++;
+			printf("# %s: invalid value of %zu bytes: rc %zd errno %d, %s -> %s\n",
+			       p->name, len, rc, errno, cur, after);
+		}
+	}
+	if (pwrite(fd, orig, strlen(orig), 0) != (ssize_t)strlen(orig) || read_word(fd, after) ||
+	    strcmp(after, orig)) {
+		bad++;
+		printf("# %s: could not set back to %s\n", p->name, orig);
+	}
+	close(fd);
+	printf("FUZZ-PARAM %s writes=%ld valid=%ld mismatches=%ld\n", p->name, writes, valid_n, bad);
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
 	static char buf[3 * PAGE], seen[PAGE + 1];
-	char cur[64], after[64];
+	char cur[64], after[64], start[64];
 	long writes, k, bad = 0, inval = 0, busy = 0, noop = 0, trans = 0, over = 0;
 	int fd, i, match;
 
-	if (argc != 5)
+	if (argc != 9)
 		return 2;
 	writes = atol(argv[3]);
 	rng = strtoull(argv[4], NULL, 0) * 2654435761ULL + 1;
+	first_block = atol(argv[5]);
+	nr_blocks = atol(argv[6]);
+	block_kb = atol(argv[7]);
+	base_kb = atol(argv[8]);
 	fd = open(argv[1], O_RDWR);
 	if (fd < 0 || read_word(fd, cur))
 		return 2;
+	strcpy(start, cur);
 
 	for (k = 0; k < writes;) {
 		size_t len;
 		int expect_err = 0, expect_trans = 0, r = rnd(1000), ok;
+		/* Real transitions only on the unplugged, offline, online_movable track. */
+		int movable_track = !strcmp(cur, "unplugged") || !strcmp(cur, "offline") ||
+				    !strcmp(cur, "online_movable");
 		ssize_t rc;
 
-		if (r < 3) {
+		if (r < 3 && movable_track) {
 			strcpy(buf, strcmp(cur, "unplugged") ? "unplugged" : "online_movable");
 			len = strlen(buf);
 		} else {
@@ -177,7 +312,7 @@ int main(int argc, char **argv)
 			expect_err = EBUSY;
 		else
 			expect_trans = 1;
-		if (expect_trans && r >= 3)
+		if (expect_trans && (r >= 3 || !movable_track))
 			continue; /* keep transitions on the model's track */
 		if (expect_trans && match != 0 && match != 3)
 			continue;
@@ -191,6 +326,8 @@ int main(int argc, char **argv)
 				bad++;
 				printf("# transition %s in %s: rc %zd errno %d, state %s\n",
 				       words[match], cur, rc, errno, after);
+			} else {
+				bad += device_is(after);
 			}
 			strcpy(cur, after);
 			continue;
@@ -210,48 +347,13 @@ int main(int argc, char **argv)
 			       len, rc, rc < 0 ? errno : 0, expect_err, cur, after);
 		}
 	}
-	printf("FUZZ-COUNTS writes=%ld invalid=%ld (over-a-page %ld) ebusy=%ld noop=%ld",
-	       inval + busy + noop + trans, inval, over, busy, noop);
+	printf("FUZZ-COUNTS from=%s writes=%ld invalid=%ld (over-a-page %ld) ebusy=%ld noop=%ld",
+	       start, inval + busy + noop + trans, inval, over, busy, noop);
 	printf(" transitions=%ld mismatches=%ld\n",
 	       trans, bad);
 	close(fd);
 
-	/* The guard parameter: invalid values refused, the value unchanged. */
-	fd = open(argv[2], O_RDWR);
-	if (fd < 0 || read_word(fd, cur))
-		return 2;
-	for (k = 0; k < writes / 10; k++) {
-		size_t len;
-		ssize_t rc;
-		int valid;
-
-		if (!rnd(10)) {
-			strcpy(buf, gwords[rnd(3)]);
-			len = strlen(buf);
-		} else {
-			len = gen(buf, gwords, 3);
-			if (!len)
-				continue;
-		}
-		as_seen(buf, len, seen);
-		for (valid = -1, i = 0; i < 3; i++)
-			if (streq(seen, gwords[i]))
-				valid = i;
-		rc = pwrite(fd, buf, len, 0);
-		if (read_word(fd, after))
-			return 2;
-		if (valid >= 0) {
-			if (rc != (ssize_t)len || strcmp(after, gwords[valid])) {
-				bad++;
-				printf("# guard %s refused\n", gwords[valid]);
-			}
-			strcpy(cur, after);
-		} else if (!(rc < 0 && errno == EINVAL) || strcmp(after, cur)) {
-			bad++;
-			printf("# guard: invalid value of %zu bytes: rc %zd errno %d, %s -> %s\n",
-			       len, rc, errno, cur, after);
-		}
-	}
-	printf("FUZZ-GUARD writes=%ld mismatches=%ld\n", writes / 10, bad);
+	for (i = 0; i < (int)(sizeof(params) / sizeof(params[0])); i++)
+		bad += fuzz_param(argv[2], &params[i], writes / 10);
 	return bad ? 1 : 0;
 }

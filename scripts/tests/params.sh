@@ -79,7 +79,7 @@ case $SCENARIO in
 probe-types) plan $((7 + 4 * N_REPROBE + 1 + N_REPROBE + 1)) ;;
 probe-types-distro) plan $((3 + 4 * N_REPROBE)) ;;
 probe-online) plan $((5 + N_REPROBE + 8)) ;;
-invalid) plan $((3 + 10 * N_INVALID + 1 + 3 * 2 + 1 + 7)) ;;
+invalid) plan $((3 + 10 * N_INVALID + 2 + 1 + 3 * 2 + 1 + 7)) ;;
 distro) plan 29 ;;
 cmdline) plan 9 ;;
 unbind-unplug) plan 38 ;;
@@ -330,6 +330,13 @@ invalid)
 	expect_eq "echo online_movable, echo unplug: accepted" "OK OK online_movable unplug" "$e1 $e2 $(cat $OT) $(cat $UB)"
 	for v in bogus $'\n' online_movable2 Online "keep unplug"; do invalid_write $OT "$v"; done
 	for v in bogus $'\n' unplug2 Unplug "keep unplug"; do invalid_write $UB "$v"; done
+	# A long value (a page's worth): refused, and the log line shows its first 32 bytes.
+	long=$(printf '%4000s' '' | tr ' ' x)
+	dmesg -c >/dev/null
+	expect_eq "online_type=<4000 x>: EINVAL, still online_movable" "EINVAL online_movable" \
+		"$(write_errno $OT "$long") $(cat $OT)"
+	check "online_type=<4000 x>: logged with its first 32 bytes" \
+		logged "kmem: invalid parameter value ${long:0:32}... (truncated); expected one of"
 	echo keep >$UB
 	expect_eq "rmmod kmem (offline device: nothing stranded)" "OK|0 0" \
 		"$(rmmod kmem 2>&1 && echo OK)|$(iomem)"

@@ -80,9 +80,16 @@ impl<T: ParamEnum> EnumParam<T> {
                 let names = T::ALL.iter().map(|v| v.name());
                 let bytes = text.to_bytes();
                 let shown = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+                // At most the first 32 bytes of the value (a write may be a whole page).
+                const SHOWN: usize = 32;
+                let (head, cut) = match shown.get(..SHOWN) {
+                    Some(head) if shown.len() > SHOWN => (head, true),
+                    _ => (shown, false),
+                };
                 pr_warn!(
-                    "invalid parameter value {}; expected one of {}\n",
-                    kernel::str::BStr::from_bytes(shown),
+                    "invalid parameter value {}{}; expected one of {}\n",
+                    kernel::str::BStr::from_bytes(head),
+                    if cut { "... (truncated)" } else { "" },
                     NameList(names)
                 );
                 e.to_errno()
