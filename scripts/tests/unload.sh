@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# Guest (vm-run --no-load): unloading and replacing the module while it is in use, one scenario
+# Guest: unloading and replacing the module while it is in use, one scenario
 # after the other, each back to a clean baseline (dax0.0 bound to the Rust kmem, unplugged,
 # MemTotal the baseline, nothing of it in /proc/iomem):
 #
@@ -59,6 +59,10 @@ overlaps() {
 }
 
 # --- upgrade: from the C driver's stranded memory to the Rust driver ---------------------------
+# (A Rust kmem loaded before, as vm-run does without --no-load: unloaded first, dax0.0 unplugged.)
+if [ -e /sys/module/kmem ]; then
+	echo unplugged >$ST && rmmod kmem || diag "could not unload the kmem loaded before"
+fi
 c_ko=$(find /lib/modules/"$(uname -r)"/kernel -name 'kmem.ko*' | head -n1)
 check "upgrade: the C kmem.ko loads (${c_ko##*/lib/modules/}) and binds dax0.0" \
 	eval "insmod $c_ko && ! rust && [ \"\$(driver_of $DAX)\" = kmem ]"

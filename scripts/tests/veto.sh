@@ -28,6 +28,7 @@ VETOES=/sys/kernel/debug/kmem_holdpage/vetoes
 check "kmem_holdpage loaded (the veto)" eval "[ -e $HOLD ] || insmod /test/kmem_holdpage.ko"
 bs=$(block_size)
 base=$(memtotal_kb)
+n1=$(($(cat $DAX_BASE/$DAX/size) / bs)) # dax0.0's blocks (8: 1 GiB)
 # veto WHAT START: veto WHAT (online, offline) of the block at physical address START.
 veto() { printf 'veto %x %x %s' "$2" $(($2 + bs - 1)) "$1" >$HOLD; }
 unveto() { echo unveto >$HOLD; }
@@ -67,13 +68,13 @@ diag "probe: bind $e, now $got ($(($(vetoes) - v0)) vetoes)"
 check "probe: the veto was asked" test "$(vetoes)" -gt "$v0"
 if [ "$KMEM_RS_MODE" = rust ]; then
 	# The mm core stops onlining at the vetoed block (walk_memory_blocks() ends at the first
-	# error: blocks 3 to 7 stay offline); the plug finds them offline and undoes the whole add:
+	# error: block 3 and every block after it stay offline); the plug finds them offline and undoes the whole add:
 	# the bind fails with EIO and leaves nothing behind; the log says why.
 	expect_eq "probe: bind fails with EIO, nothing added" "EIO |-|0 blocks|0|0 0" "$e $got"
-	check "probe: the log names the failed online" dmesg_has "kmem $DAX: 5 of 8 memory blocks failed to online, unplugging"
+	check "probe: the log names the failed online" dmesg_has "kmem $DAX: $((n1 - 3)) of $n1 memory blocks failed to online, unplugging"
 	unveto
 	expect_eq "probe: without the veto the bind succeeds, every block online" \
-		"OK kmem|online_movable|8 online/Movable|8|1 1" "$(write_errno $DRV/bind $DAX) $(now)"
+		"OK kmem|online_movable|$n1 online/Movable|$n1|1 1" "$(write_errno $DRV/bind $DAX) $(now)"
 fi
 e=$(write_errno $ST unplugged)
 obs probe_unplug "$e $(now)"
@@ -93,7 +94,7 @@ e=$(write_errno $ST unplugged)
 obs plug_unplug "$e $(now)"
 expect_eq "plug: unplugged then leaves nothing" "OK kmem|unplugged|0 blocks|0|0 0" "$e $(now)"
 unveto
-expect_eq "plug: without the veto online_movable works" "OK kmem|online_movable|8 online/Movable|8|1 1" \
+expect_eq "plug: without the veto online_movable works" "OK kmem|online_movable|$n1 online/Movable|$n1|1 1" \
 	"$(write_errno $ST online_movable) $(now)"
 
 # --- two ranges -------------------------------------------------------------------------------
