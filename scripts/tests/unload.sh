@@ -63,7 +63,8 @@ overlaps() {
 if [ -e /sys/module/kmem ]; then
 	echo unplugged >$ST && rmmod kmem || diag "could not unload the kmem loaded before"
 fi
-c_ko=$(find /lib/modules/"$(uname -r)"/kernel -name 'kmem.ko*' | head -n1)
+# (KMEM_C_KO: another C kmem.ko to upgrade from, e.g. the series' kmem.c.)
+c_ko=${KMEM_C_KO:-$(find /lib/modules/"$(uname -r)"/kernel -name 'kmem.ko*' | head -n1)}
 check "upgrade: the C kmem.ko loads (${c_ko##*/lib/modules/}) and binds dax0.0" \
 	eval "insmod $c_ko && ! rust && [ \"\$(driver_of $DAX)\" = kmem ]"
 expect_eq "upgrade: C: unplugged, then online_movable" "OK OK $ONLINE" \
