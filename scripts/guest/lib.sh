@@ -208,6 +208,17 @@ dev_now() {
 	memtotal_now
 }
 
+# dev_line DAX BASE_KB: "DRIVER|STATE|BLOCKS|ONLINE BLOCKS BY MEMTOTAL|RESERVATIONS KMEM-RAM" of DAX
+# ("|-|..." unbound), the online blocks being MemTotal's growth over BASE_KB in blocks.
+dev_line() {
+	local s=- IO bs
+	[ -e "$DAX_BASE/$1/state" ] && read -r s <"$DAX_BASE/$1/state"
+	# shellcheck disable=SC2034 # iomem_now's other results, not ours
+	local IO_LINES IO_RES
+	iomem_now "$1"
+	bs=$(block_size)
+	echo "$(driver_of "$1")|$s|$(block_summary "$1")|$((($(memtotal_kb) - $2) * 1024 / bs))|$IO"
+}
 # kmem_ram_count: the number of "System RAM (kmem)" resources; dev_reserved DAX: the number of
 # the device's reservations.
 kmem_ram_count() { grep -c 'System RAM (kmem)' /proc/iomem; }

@@ -33,16 +33,9 @@ exec {NAP}<>$S/nap
 nap() { read -r -t "$1" -u $NAP; }
 base=$(memtotal_kb)
 nb=$(($(cat $DAX_BASE/$DAX/size) / $(block_size)))
-# now: "DRIVER|STATE|BLOCKS|MEMTOTAL-BASE kB|RESERVATIONS KMEM-RAM" of dax0.0.
-now() {
-	local s=- IO
-	[ -e $ST ] && s=$(cat $ST)
-	# shellcheck disable=SC2034 # iomem_now's other results, not ours
-	local IO_LINES IO_RES
-	iomem_now $DAX
-	echo "$(driver_of $DAX)|$s|$(block_summary $DAX)|$(($(memtotal_kb) - base))|$IO"
-}
-ONLINE="kmem|online_movable|$nb online/Movable|$((nb * $(block_size) / 1024))|1 1"
+# now: dax0.0's line (dev_line).
+now() { dev_line $DAX "$base"; }
+ONLINE="kmem|online_movable|$nb online/Movable|$nb|1 1"
 CLEAN="kmem|unplugged|0 blocks|0|0 0"
 rust() { [ -e $P/guard ]; }
 # timed_rmmod: rmmod kmem, its start and end in R0, R1 (us), its status in RE.
@@ -50,6 +43,22 @@ timed_rmmod() {
 	R0=${EPOCHREALTIME/./}
 	if rmmod kmem 2>$S/rmmod.err; then RE=OK; else RE="failed: $(cat $S/rmmod.err)"; fi
 	R1=${EPOCHREALTIME/./}
+}
+# rmmod_during ACTOR NAME: two ACTOR ID processes run (each writes "RESULT T0 T1" lines to
+# $S/NAME.ID once $S/stop exists); rmmod kmem while they do; their lines in $S/NAME.
+rmmod_during() {
+	local p1 p2
+	rm -f $S/stop
+	"$1" 1 &
+	p1=$!
+	"$1" 2 &
+	p2=$!
+	nap 0.3
+	timed_rmmod
+	nap 0.3
+	: >$S/stop
+	wait $p1 $p2
+	cat $S/"$2".1 $S/"$2".2 >$S/"$2"
 }
 # overlaps FILE: the number of "RESULT T0 T1" lines of FILE whose interval meets [R0, R1].
 overlaps() {
@@ -70,7 +79,7 @@ check "upgrade: the C kmem.ko loads (${c_ko##*/lib/modules/}) and binds dax0.0" 
 expect_eq "upgrade: C: unplugged, then online_movable" "OK OK $ONLINE" \
 	"$(write_errno $ST unplugged) $(write_errno $ST online_movable) $(now)"
 dmesg -c >/dev/null
-expect_eq "upgrade: C: the unbind strands the memory, rmmod" "OK |-|$nb online/Movable|$((nb * $(block_size) / 1024))|1 1 OK" \
+expect_eq "upgrade: C: the unbind strands the memory, rmmod" "OK |-|$nb online/Movable|$nb|1 1 OK" \
 	"$(write_errno $DRV/unbind $DAX) $(now) $(rmmod kmem && echo OK)"
 check "upgrade: C: the log says stuck online" dmesg_has "kmem $DAX: mapping0: .* stuck online until reboot"
 check "upgrade: modprobe loads the Rust kmem" eval "modprobe kmem && rust"
@@ -95,17 +104,7 @@ ext() { # ID: offline/online_movable to random blocks until $S/stop; "RESULT T0 
 	done
 	printf %s "$out" >$S/ext.$1
 }
-rm -f $S/stop
-ext 1 &
-p1=$!
-ext 2 &
-p2=$!
-nap 0.3
-timed_rmmod
-nap 0.3
-: >$S/stop
-wait $p1 $p2
-cat $S/ext.1 $S/ext.2 >$S/ext
+rmmod_during ext ext
 tally_ext=$(cut -d' ' -f1 $S/ext | tally)
 during=$(overlaps $S/ext)
 diag "notifier: rmmod $RE in $(((R1 - R0) / 1000)) ms; external writes: $tally_ext; $during during the rmmod"
@@ -132,23 +131,13 @@ reader() { # ID: read every file of the driver until $S/stop; "RESULT T0 T1" lin
 	done
 	printf %s "$out" >$S/read.$1
 }
-rm -f $S/stop
-reader 1 &
-p1=$!
-reader 2 &
-p2=$!
-nap 0.3
-timed_rmmod
-nap 0.2
-: >$S/stop
-wait $p1 $p2
-cat $S/read.1 $S/read.2 >$S/read
+rmmod_during reader read
 during=$(overlaps $S/read)
 diag "readers: rmmod $RE in $(((R1 - R0) / 1000)) ms; reads: $(cut -d' ' -f1 $S/read | tally); $during during the rmmod"
 echo "UNLOAD readers: rmmod $(((R1 - R0) / 1000)) ms, reads $(cut -d' ' -f1 $S/read | tally), $during during the rmmod"
 expect_eq "readers: rmmod succeeds" OK "$RE"
 check "readers: reads ran during the rmmod ($during)" test "$during" -gt 0
-expect_eq "readers: the memory stays (unbind=keep)" "|-|$nb online/Movable|$((nb * $(block_size) / 1024))|1 1" "$(now)"
+expect_eq "readers: the memory stays (unbind=keep)" "|-|$nb online/Movable|$nb|1 1" "$(now)"
 expect_eq "readers: modprobe takes it over; unplugged removes it all" "$ONLINE OK $CLEAN" \
 	"$(modprobe kmem && now) $(write_errno $ST unplugged) $(now)"
 
@@ -176,7 +165,7 @@ check "bind: the bind and the rmmod overlapped" test "$during" = 1
 # Either the bind completed before the driver went away (its memory left online by the unbind
 # at rmmod: unbind=keep) or it never bound (nothing added).
 check "bind: the device is unbound with its memory online, or with nothing ($be: $got)" \
-	eval "[ '$got' = '|-|$nb online/Movable|$((nb * $(block_size) / 1024))|1 1' ] || [ '$got' = '|-|0 blocks|0|0 0' ]"
+	eval "[ '$got' = '|-|$nb online/Movable|$nb|1 1' ] || [ '$got' = '|-|0 blocks|0|0 0' ]"
 expect_eq "bind: modprobe binds (and takes over what was left); unplugged removes it all" "OK $CLEAN" \
 	"$(modprobe kmem && write_errno $ST unplugged) $(now)"
 
@@ -198,7 +187,7 @@ wait $pk 2>/dev/null
 got=$(now)
 diag "killunbind: $got; $(dmesg | grep -E "kmem $DAX" | head -n 3 | tr '\n' '|')"
 expect_eq "killunbind: the unbind completed, the memory kept online" \
-	"|-|$nb online/Movable|$((nb * $(block_size) / 1024))|1 1" "$got"
+	"|-|$nb online/Movable|$nb|1 1" "$got"
 check "killunbind: the offline ended by the signal (-EINTR), not the time limit" \
 	dmesg_has "kmem $DAX: unbind: unplug failed \(-4\), keeping the memory"
 echo keep >$P/unbind

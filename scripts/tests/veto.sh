@@ -33,15 +33,8 @@ n1=$(($(cat $DAX_BASE/$DAX/size) / bs)) # dax0.0's blocks (8: 1 GiB)
 veto() { printf 'veto %x %x %s' "$2" $(($2 + bs - 1)) "$1" >$HOLD; }
 unveto() { echo unveto >$HOLD; }
 vetoes() { cat $VETOES; }
-# now: "DRIVER|STATE|BLOCKS|MEMTOTAL DELTA IN BLOCKS|RESERVATIONS KMEM-RAM" of dax0.0.
-now() {
-	local s=- IO
-	[ -e $ST ] && s=$(cat $ST)
-	# shellcheck disable=SC2034 # iomem_now's other results, not ours
-	local IO_LINES IO_RES
-	iomem_now $DAX
-	echo "$(driver_of $DAX)|$s|$(block_summary $DAX)|$((($(memtotal_kb) - base) * 1024 / bs))|$IO"
-}
+# now: dax0.0's line (dev_line).
+now() { dev_line $DAX "$base"; }
 # unbound_clean: unbind dax0.0, its memory removed (every block offlined from outside first).
 unbound_clean() {
 	unveto
@@ -81,21 +74,28 @@ obs probe_unplug "$e $(now)"
 expect_eq "probe: unplugged then removes everything" "OK kmem|unplugged|0 blocks|0|0 0" "$e $(now)"
 echo offline >$AUTO
 
+# vetoed_plug NAME N BLOCK: online_movable with BLOCK's online vetoed (Rust: EIO, unplugged again),
+# then unplugged, then online_movable without the veto (N blocks, R reservations).  4 or 3 results.
+vetoed_plug() {
+	local name=$1 n=$2 r=$3 e got
+	veto online "$4"
+	e=$(write_errno $ST online_movable)
+	got=$(now)
+	obs "$name" "$e $got"
+	diag "$name: $e, now $got"
+	if [ "$KMEM_RS_MODE" = rust ]; then
+		expect_eq "$name: fails with EIO, back to unplugged exactly" "EIO kmem|unplugged|0 blocks|0|0 0" "$e $got"
+	fi
+	e=$(write_errno $ST unplugged)
+	obs "${name}_unplug" "$e $(now)"
+	expect_eq "$name: unplugged then leaves nothing" "OK kmem|unplugged|0 blocks|0|0 0" "$e $(now)"
+	unveto
+	expect_eq "$name: without the veto online_movable works" "OK kmem|online_movable|$n online/Movable|$n|$r $r" \
+		"$(write_errno $ST online_movable) $(now)"
+}
+
 # --- plug: online_movable from unplugged, block 3 vetoed ---------------------------------------
-veto online $b3
-e=$(write_errno $ST online_movable)
-got=$(now)
-obs plug "$e $got"
-diag "plug: $e, now $got"
-if [ "$KMEM_RS_MODE" = rust ]; then
-	expect_eq "plug: fails with EIO, back to unplugged exactly" "EIO kmem|unplugged|0 blocks|0|0 0" "$e $got"
-fi
-e=$(write_errno $ST unplugged)
-obs plug_unplug "$e $(now)"
-expect_eq "plug: unplugged then leaves nothing" "OK kmem|unplugged|0 blocks|0|0 0" "$e $(now)"
-unveto
-expect_eq "plug: without the veto online_movable works" "OK kmem|online_movable|$n1 online/Movable|$n1|1 1" \
-	"$(write_errno $ST online_movable) $(now)"
+vetoed_plug plug "$n1" 1 $b3
 
 # --- two ranges -------------------------------------------------------------------------------
 check "two ranges: dax0.0 unbound, its memory removed" unbound_clean
@@ -103,20 +103,7 @@ check "two ranges: dax0.0 rebuilt as two ranges of 256 MiB, bound, unplugged" \
 	eval "make_ranges 2 && echo $DAX >$DRV/bind && echo unplugged >$ST"
 r2=$(cat $DAX_BASE/$DAX/mapping1/start)
 nb=$((2 * (256 << 20) / bs))
-veto online "$r2"
-e=$(write_errno $ST online_movable)
-got=$(now)
-obs plug2 "$e $got"
-diag "plug2: $e, now $got"
-if [ "$KMEM_RS_MODE" = rust ]; then
-	expect_eq "plug2: fails with EIO, range 1 removed again" "EIO kmem|unplugged|0 blocks|0|0 0" "$e $got"
-fi
-e=$(write_errno $ST unplugged)
-obs plug2_unplug "$e $(now)"
-expect_eq "plug2: unplugged then leaves nothing" "OK kmem|unplugged|0 blocks|0|0 0" "$e $(now)"
-unveto
-expect_eq "plug2: without the veto online_movable works" "OK kmem|online_movable|$nb online/Movable|$nb|2 2" \
-	"$(write_errno $ST online_movable) $(now)"
+vetoed_plug plug2 "$nb" 2 "$r2"
 
 veto offline "$r2"
 v0=$(vetoes)
