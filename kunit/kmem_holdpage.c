@@ -52,7 +52,7 @@ static bool held_reserved;
 static char result[160];
 static struct dentry *dir;
 
-/* The veto: MEM_GOING_ONLINE or MEM_GOING_OFFLINE (-1: none) of blocks in [veto_spfn, veto_epfn]. */
+/* The veto: MEM_GOING_ONLINE or MEM_GOING_OFFLINE (-1: none) of [veto_spfn, veto_epfn]. */
 static long veto_action = -1;
 static unsigned long veto_spfn, veto_epfn;
 static atomic_t vetoes = ATOMIC_INIT(0);
@@ -283,7 +283,7 @@ static int veto(u64 start, u64 end, const char *what)
 	WRITE_ONCE(veto_spfn, PHYS_PFN(start));
 	WRITE_ONCE(veto_epfn, PHYS_PFN(end));
 	WRITE_ONCE(veto_action, action);
-	scnprintf(result, sizeof(result), "veto %s %#llx-%#llx\n", what, start, end);
+	scnprintf(result, sizeof(result), "refusing %s of %#llx-%#llx\n", what, start, end);
 	return 0;
 }
 

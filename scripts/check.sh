@@ -332,7 +332,7 @@ gate "every unsafe block has a SAFETY comment" safety_comments
 checkpatch_clean() {
 	"$KSRC/scripts/checkpatch.pl" --no-tree --strict --quiet -f src/glue.c src/glue.h src/compat.c src/compat.h \
 		src/bindings_helper.h kunit/kmem_holdpage.c scripts/guest/kmem-fuzz.c \
-		scripts/guest/kmem-bench.c Kbuild Kconfig
+		scripts/guest/kmem-bench.c scripts/guest/kmem-failnth.c Kbuild Kconfig
 }
 gate "checkpatch.pl --strict: C, Kbuild and Kconfig files" checkpatch_clean
 # modinfo -p lists every module parameter with its description (C's MODULE_PARM_DESC).

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #define PAGE 4096
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 static const char *const words[] = {
 	"unplugged", "online", "online_kernel", "online_movable", "offline",
 };
@@ -48,9 +49,11 @@ static const char *const uwords[] = { "keep", "unplug" };
 static const char *const owords[] = {
 	"system", "offline", "online", "online_kernel", "online_movable", "unplugged",
 };
+
 static const struct param params[] = {
 	{ "guard", gwords, 3 }, { "unbind", uwords, 2 }, { "online_type", owords, 6 },
 };
+
 static unsigned long long rng;
 
 static unsigned int rnd(unsigned int n)
@@ -198,12 +201,15 @@ static int device_is(const char *state)
 		if (fd >= 0)
 			close(fd);
 	}
-	if (plugged ? present == nr_blocks && movable == nr_blocks &&
-		      mt == base_kb + nr_blocks * block_kb :
-		      present == 0 && mt == base_kb)
+	if (plugged && present == nr_blocks && movable == nr_blocks &&
+	    mt == base_kb + nr_blocks * block_kb)
 		return 0;
-	printf("# after the transition to %s: %ld of %ld blocks present, %ld online in ZONE_MOVABLE, MemTotal %ld kB (baseline %ld)\n",
-	       state, present, nr_blocks, movable, mt, base_kb);
+	if (!plugged && present == 0 && mt == base_kb)
+		return 0;
+	printf("# after the transition to %s: %ld of %ld blocks present,",
+	       state, present, nr_blocks);
+	printf(" %ld online in ZONE_MOVABLE,", movable);
+	printf(" MemTotal %ld kB (baseline %ld)\n", mt, base_kb);
 	return 1;
 }
 
@@ -258,7 +264,8 @@ static long fuzz_param(const char *dir, const struct param *p, long writes)
 		printf("# %s: could not set back to %s\n", p->name, orig);
 	}
 	close(fd);
-	printf("FUZZ-PARAM %s writes=%ld valid=%ld mismatches=%ld\n", p->name, writes, valid_n, bad);
+	printf("FUZZ-PARAM %s writes=%ld valid=%ld mismatches=%ld\n",
+	       p->name, writes, valid_n, bad);
 	return bad;
 }
 
@@ -353,7 +360,7 @@ int main(int argc, char **argv)
 	       trans, bad);
 	close(fd);
 
-	for (i = 0; i < (int)(sizeof(params) / sizeof(params[0])); i++)
+	for (i = 0; i < (int)ARRAY_SIZE(params); i++)
 		bad += fuzz_param(argv[2], &params[i], writes / 10);
 	return bad ? 1 : 0;
 }
