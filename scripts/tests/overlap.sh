@@ -152,6 +152,8 @@ serial() {
 	esac
 	[ "$d" = "$6" ]
 }
+# do_op OP ID: one write (st:VALUE to dax0.0's state; bind, unbind of dax0.0; bind1, unbind1 of
+# dax0.1; x:N:VALUE, an external write of VALUE to memoryN/state); E its result (put).
 do_op() {
 	case $1 in
 	st:*) put $ST "${1#st:}" "$2" ;;
@@ -163,7 +165,6 @@ do_op() {
 		;;
 	esac
 }
-# (x:N:VALUE: an external write of VALUE to memoryN/state.)
 # actor ID OP...: wait at the gate, then make each write, timed: "OP RESULT T0 T1" lines in
 # $S/r.ID (microseconds).
 actor() {
@@ -190,7 +191,7 @@ ext_actor() {
 		((RANDOM % 2)) && v=online_movable
 		b=${BLOCKS[RANDOM % nb]}
 		t0=${EPOCHREALTIME/./}
-		put "$MEM_BASE/memory$b/state" $v "$id"
+		do_op "x:$b:$v" "$id"
 		t1=${EPOCHREALTIME/./}
 		out+="x:$b:$v $E $t0 $t1"$'\n'
 	done
