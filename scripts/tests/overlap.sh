@@ -165,37 +165,33 @@ do_op() {
 		;;
 	esac
 }
-# actor ID OP...: wait at the gate, then make each write, timed: "OP RESULT T0 T1" lines in
-# $S/r.ID (microseconds).
+# timed OP ID: do_op, timed: adds "OP RESULT T0 T1" (microseconds) to the caller's OUT.
+timed() {
+	local t0=${EPOCHREALTIME/./}
+	do_op "$1" "$2"
+	OUT+="$1 $E $t0 ${EPOCHREALTIME/./}"$'\n'
+}
+# actor ID OP...: wait at the gate, then make each write, timed; the lines in $S/r.ID.
 actor() {
-	local id=$1 op t0 t1 out=
+	local id=$1 op OUT=''
 	shift
 	read -r _ <&$GATE
-	for op in "$@"; do
-		t0=${EPOCHREALTIME/./}
-		do_op "$op" "$id"
-		t1=${EPOCHREALTIME/./}
-		out+="$op $E $t0 $t1"$'\n'
-	done
-	printf %s "$out" >$S/r.$id
+	for op in "$@"; do timed "$op" "$id"; done
+	printf %s "$OUT" >$S/r.$id
 	: >$S/adone
 }
 # ext_actor ID: at the gate, then external writes (offline or online_movable, each to a random
 # block of dax0.0), timed as actor's, until the driver's write has returned (at most 40).
 ext_actor() {
-	local id=$1 k t0 t1 out='' v b
+	local id=$1 k v OUT=''
 	read -r _ <&$GATE
 	for ((k = 0; k < 40; k++)); do
 		[ -e $S/adone ] && break
 		v=offline
 		((RANDOM % 2)) && v=online_movable
-		b=${BLOCKS[RANDOM % nb]}
-		t0=${EPOCHREALTIME/./}
-		do_op "x:$b:$v" "$id"
-		t1=${EPOCHREALTIME/./}
-		out+="x:$b:$v $E $t0 $t1"$'\n'
+		timed "x:${BLOCKS[RANDOM % nb]}:$v" "$id"
 	done
-	printf %s "$out" >$S/r.$id
+	printf %s "$OUT" >$S/r.$id
 }
 # go N: open the gate for the N actors just started (each reads one line) and wait for them.
 go() {
