@@ -48,8 +48,10 @@ gate() {
 	# make check-distro: only the distribution kernel's own gates; make check-cxl: none.
 	[ -n "${DISTRO_ONLY:-}" ] && [[ $name != distro:* ]] && return 0
 	[ "${KMEM_CXL:-}" = full ] && return 0
+	local t0=$SECONDS
 	if "$@" >"$log" 2>&1; then
 		pass "$name"
+		echo "# gate time: $((SECONDS - t0)) s  $name"
 	else
 		fail "$name (log: $log)"
 		tail -n 20 "$log" | sed 's/^/    /'
