@@ -58,6 +58,29 @@ gate() {
 		return 1
 	fi
 }
+# bg_gate NAME COMMAND...: a gate whose work neither a prerequisite nor a guest run uses (it
+# builds in directories of its own): queued, and run in a subshell of its own beside the guest
+# runs of flush (the gates are mostly one process at a time; the guest runs keep both cores busy
+# only together with them). Its result lines join the others when it has finished.
+BG_GATES=() BG_PID=""
+bg_gate() { BG_GATES+=("$(printf '%q ' gate "$@")"); }
+bg_gates_start() {
+	[ ${#BG_GATES[@]} -gt 0 ] && [ -z "$BG_PID" ] || return 0
+	(
+		t0=$SECONDS
+		for g in "${BG_GATES[@]}"; do eval "$g"; done
+		echo "# gates beside the guest runs: $((SECONDS - t0)) s"
+	) >"$LOGDIR/gates-beside.out" 2>&1 &
+	BG_PID=$!
+}
+bg_gates_end() {
+	[ -n "$BG_PID" ] || return 0
+	wait "$BG_PID"
+	BG_PID="" BG_GATES=()
+	cat "$LOGDIR/gates-beside.out"
+	PASS=$((PASS + $(grep -c '^PASS: ' "$LOGDIR/gates-beside.out")))
+	FAIL=$((FAIL + $(grep -c '^FAIL: ' "$LOGDIR/gates-beside.out")))
+}
 # replayed OUTPUT: the run whose OUTPUT this is was replayed from the oracle cache (vm-run's note).
 replayed() { grep -q '^# vm-run: .* replayed from the oracle cache' "$1"; }
 # summary: one line per guest run name, the Rust driver's results and the C reference's beside
@@ -167,8 +190,9 @@ if [ -f "$RUN_SECONDS" ]; then
 fi
 GUEST_WALL=0
 flush() {
-	local i j k cmd running=0 order=() t0 g
-	[ ${#JOBS[@]} -gt 0 ] || { run_actions; return; }
+	local i j k cmd order=() t0 g fin
+	local -A live=()
+	[ ${#JOBS[@]} -gt 0 ] || { bg_gates_start; bg_gates_end; run_actions; return; }
 	t0=$(date +%s)
 	# The solo runs first, each alone; then the others two at a time, the longest (by its last
 	# booted time; 30 s if unknown) first, so that no long run is left alone at the end.
@@ -180,17 +204,19 @@ flush() {
 		j=${JOBS[$i]}
 		[ "${j%% *}" = pool ] && echo "${LAST_SECS[${JOB_KEYS[$i]}]:-30} $i"
 	done | sort -k1,1gr -k2,2n | cut -d' ' -f2)
+	bg_gates_start
 	for i in "${order[@]}"; do
 		cmd=${JOBS[$i]#* }
-		if [ "$running" -ge 2 ]; then
-			wait -n
-			running=$((running - 1))
+		if [ ${#live[@]} -ge 2 ]; then
+			wait -n -p fin "${!live[@]}"
+			unset "live[$fin]"
 		fi
 		eval "TCG_SINGLE=1 $cmd" &
-		running=$((running + 1))
+		live[$!]=1
 	done
-	wait
+	[ ${#live[@]} = 0 ] || wait "${!live[@]}"
 	GUEST_WALL=$((GUEST_WALL + $(date +%s) - t0))
+	bg_gates_end
 	for k in "${JOB_KEYS[@]}"; do
 		g=$(guest_secs "$k")
 		[ "$g" = 0 ] || LAST_SECS[$k]=$g
@@ -260,9 +286,14 @@ no_warnings() {
 		return 1
 	fi
 }
+# (In a copy of the tree, as compile-fail.sh builds: the kmem.ko the guest runs load is the
+# first build's, and this one runs beside them.)
 clippy_clean() {
-	touch src/kmem.rs
-	build_clean CLIPPY=1 modules
+	local w=$repo/build/clippy
+	rm -rf "$w"
+	mkdir -p "$w"
+	git ls-files -co --exclude-standard | grep -v '^build/' | cpio -pdmu --quiet "$w" || return 1
+	build_clean -C "$w" CLIPPY=1 modules
 }
 # The driver layer (src/*.rs) reaches C only through the abstractions in src/kernel/, and
 # no abstraction imports a driver file (the import graph has no edge upwards and no cycle).
@@ -303,11 +334,11 @@ mapfile -t RUST_FILES < <(find src -name '*.rs' ! -name bindings_generated.rs | 
 section "quality gates (build, series, in-tree builds)"
 gate "compiler warnings: none" no_warnings
 gate "rustfmt --check (kernel .rustfmt.toml)" make -s rustfmtcheck
-gate "make CLIPPY=1: no warnings" clippy_clean
+bg_gate "make CLIPPY=1: no warnings" clippy_clean
 gate "driver layer has no unsafe/bindings" driver_has_no_unsafe
 # Safety by construction: safe driver code that would add any range as System RAM, take over a
 # resource, or keep an attribute's borrow of the bound device is rejected by the compiler.
-gate "compile-fail: the abstractions reject unsound safe code ($(ls "$here"/compile-fail/*.rs | wc -l) snippets)" \
+bg_gate "compile-fail: the abstractions reject unsound safe code ($(ls "$here"/compile-fail/*.rs | wc -l) snippets)" \
 	"$here/compile-fail.sh"
 gate "import graph: abstractions never import the driver, no cycles" layers
 # The private bindings (src/kernel/bindings.rs) hold only what rust/bindings lacks: every
@@ -388,8 +419,8 @@ series_clean() {
 	return $rc
 }
 gate "make series: the upstream series, every patch checkpatch.pl --strict clean" series_clean
-gate "the series builds in tree with MEMORY_HOTREMOVE=n and NUMA=n" "$here/intree.sh" --no-hotremove
-gate "the series builds in tree with DEV_DAX_KMEM_RUST=y" "$here/intree.sh" --builtin --compile-only
+bg_gate "the series builds in tree with MEMORY_HOTREMOVE=n and NUMA=n" "$here/intree.sh" --no-hotremove
+bg_gate "the series builds in tree with DEV_DAX_KMEM_RUST=y" "$here/intree.sh" --builtin --compile-only
 INTREE_OK=0
 gate "the series builds in tree with DEV_DAX_KMEM_RUST=m (kernel and modules)" \
 	"$here/intree.sh" --no-test && INTREE_OK=1
@@ -426,7 +457,7 @@ export_restricted() {
 }
 # The KUnit suites the canonical way, on the patched tree (kunit.py run: a kernel of its own,
 # about 5 min cold, seconds warm), every suite of the sources with all its cases.
-gate "in tree: kunit.py run of the series' KUnit suites (series-kunit.sh --check)" \
+bg_gate "in tree: kunit.py run of the series' KUnit suites (series-kunit.sh --check)" \
 	"$here/series-kunit.sh" --check
 # In tree the parameters belong to the driver module (kp->mod = THIS_MODULE, as C's
 # __module_param_call() sets it): every kernel_param of the in-tree kmem.ko's __param section
@@ -516,7 +547,7 @@ shellcheck_clean() {
 	shellcheck -S warning -e SC1091,SC2317 -f gcc "${host[@]}" &&
 		shellcheck -s bash -S warning -e SC1091,SC2317 -f gcc "${guest[@]}"
 }
-gate "shellcheck: every shell script, no warning" shellcheck_clean
+bg_gate "shellcheck: every shell script, no warning" shellcheck_clean
 # The KTAP parser that counts every guest run's results (scripts/ktap.py), on its own cases.
 gate "scripts/ktap.py: its unit tests ($(grep -c '    def test_' "$here/test_ktap.py") cases)" \
 	python3 "$here/test_ktap.py"
@@ -816,7 +847,7 @@ matrix_line() {
 	[ "${1:-}" = -- ] || { fail "matrix: $name: no '-- SCRIPT'"; return 0; }
 	shift
 	for w in "$@"; do
-		w=${w//\$STRESS_SECS/${KMEM_STRESS_SECS:-20}}
+		w=${w//\$STRESS_SECS/${KMEM_STRESS_SECS:-10}}
 		args+=("${w//\$REPO/$repo}")
 	done
 	# What is not run is counted as skipped, with the reason: one per run and per differential.
