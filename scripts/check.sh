@@ -569,6 +569,9 @@ vmrun() {
 	local rc=$?
 	echo "$rc" >"$LOGDIR/$name-$mode.rc"
 	[ -z "${ORACLE:-}" ] || : >"$LOGDIR/$name-$mode.oracle"
+	# (Its KTAP parsed here, beside the other guest runs, for account.)
+	python3 "$here/ktap.py" counts "$out" >"$LOGDIR/$name-$mode.counts" 2>"$LOGDIR/$name-$mode.ktap-problems"
+	echo $? >>"$LOGDIR/$name-$mode.counts"
 	# (Progress while the queue runs; the results come once every run has finished.)
 	echo "# ran $name [$mode]: exit $rc, $(guest_secs "$name-$mode") guest seconds"
 }
@@ -579,8 +582,9 @@ account() {
 	# The results, parsed as KTAP (scripts/ktap.py): a version line, the plan, and exactly as
 	# many results as it says, numbered in order.
 	local p=0 f=0 s=0 counts krc prob=$LOGDIR/$name-$mode.ktap-problems
-	counts=$(python3 "$here/ktap.py" counts "$out" 2>"$prob")
-	krc=$?
+	# (vmrun parsed it: the counts, then ktap.py's exit status.)
+	counts=$(head -n1 "$LOGDIR/$name-$mode.counts")
+	krc=$(sed -n 2p "$LOGDIR/$name-$mode.counts")
 	read -r p f s <<<"$counts"
 	p=${p:-0} f=${f:-0} s=${s:-0}
 	# (A --kmem=c run that is not a reference run tests the Rust driver: the in-tree one, or the
@@ -645,19 +649,40 @@ kunit() {
 		skipped "$name (not selected by KMEM_CHECK_ONLY)"
 		return 0
 	fi
+	# (The boot is queued with the other guest runs, with the kernel build it boots
+	# (KMEM_KBUILD); kunit_account reads it, with the sources whose #[test]s it counts.)
+	local opts=(--kmem=none) args=()
+	[ -n "${KMEM_DEBUG:-}" ] && opts+=(--debug)
+	[[ ${1:-} == intree* ]] && opts=(--kmem=c --no-load) args=(modprobe)
+	JOBS+=("pool KMEM_KBUILD=$(printf '%q ' "${KMEM_KBUILD:-}" kunit_boot "$name" "${opts[@]}" \
+		--append="kunit.enable=1 kunit.autorun=1" -- "$here/tests/kunit.sh" "${args[@]}")")
+	JOB_KEYS+=("$name")
+	RUN_SECTION[$name]=$SECTION
+	later kunit_account "${1:-}" "${KMEM_KUNIT_SRC:-}"
+}
+# kunit_boot NAME [vm-run options] -- SCRIPT [ARGS]: the guest run of kunit NAME; its output in
+# $LOGDIR/NAME.txt, its exit status in $LOGDIR/NAME.rc.
+kunit_boot() {
+	local name=$1 opts=()
+	shift
+	while [ "$1" != -- ]; do opts+=("$1"); shift; done
+	shift
+	[ -n "${TCG_SINGLE:-}" ] && opts+=(--tcg-single)
+	"$here/vm-run" "${opts[@]}" "$@" >"$LOGDIR/$name.txt" 2>&1
+	echo $? >"$LOGDIR/$name.rc"
+	echo "# ran $name: exit $(cat "$LOGDIR/$name.rc"), $(guest_secs "$name") guest seconds"
+}
+kunit_account() {
+	local name=kunit${1:+-$1}
 	# The plan: one case per #[test] of the suites in kmem.ko (series-kunit.sh's list of the
 	# sources' suites): all of them out of tree, the driver's (dax_kmem_rust*) in tree, where
 	# the abstractions' are in the kernel crate.
 	local want suites=.
 	[[ ${1:-} == intree* ]] && suites='^dax_kmem_rust'
-	want=$("$here/series-kunit.sh" --expected | awk -v s="$suites" '$1 ~ s {n += $2} END {print n + 0}') ||
+	want=$(KMEM_KUNIT_SRC=${2:-} "$here/series-kunit.sh" --expected | awk -v s="$suites" '$1 ~ s {n += $2} END {print n + 0}') ||
 		{ fail "$name: the sources' suites (series-kunit.sh --expected)"; return; }
 	local out=$LOGDIR/$name.txt ktap=$LOGDIR/$name.ktap res
-	local opts=(--kmem=none) args=()
-	[ -n "${KMEM_DEBUG:-}" ] && opts+=(--debug)
-	[[ ${1:-} == intree* ]] && opts=(--kmem=c --no-load) args=(modprobe)
-	if ! "$here/vm-run" "${opts[@]}" --append="kunit.enable=1 kunit.autorun=1" \
-		"$here/tests/kunit.sh" "${args[@]}" >"$out" 2>&1; then
+	if [ "$(cat "$LOGDIR/$name.rc" 2>/dev/null)" != 0 ]; then
 		fail "$name: guest run failed ($out)"
 		return
 	fi
