@@ -651,27 +651,14 @@ kunit() {
 	fi
 	# (The boot is queued with the other guest runs, with the kernel build it boots
 	# (KMEM_KBUILD); kunit_account reads it, with the sources whose #[test]s it counts.)
-	local opts=(--kmem=none) args=()
-	[ -n "${KMEM_DEBUG:-}" ] && opts+=(--debug)
-	[[ ${1:-} == intree* ]] && opts=(--kmem=c --no-load) args=(modprobe)
-	JOBS+=("pool KMEM_KBUILD=$(printf '%q ' "${KMEM_KBUILD:-}" kunit_boot "$name" "${opts[@]}" \
-		--append="kunit.enable=1 kunit.autorun=1" -- "$here/tests/kunit.sh" "${args[@]}")")
-	JOB_KEYS+=("$name")
-	RUN_SECTION[$name]=$SECTION
-	later kunit_account "${1:-}" "${KMEM_KUNIT_SRC:-}"
+	local mode=none load=() arg=()
+	[[ ${1:-} == intree* ]] && mode=c load=(--no-load) arg=(modprobe)
+	job pool "$name" "$mode" "${load[@]}" --append="kunit.enable=1 kunit.autorun=1" -- \
+		"$here/tests/kunit.sh" "${arg[@]}"
+	later kunit_account "${1:-}" "$mode" "${KMEM_KUNIT_SRC:-}"
 }
-# kunit_boot NAME [vm-run options] -- SCRIPT [ARGS]: the guest run of kunit NAME; its output in
-# $LOGDIR/NAME.txt, its exit status in $LOGDIR/NAME.rc.
-kunit_boot() {
-	local name=$1 opts=()
-	shift
-	while [ "$1" != -- ]; do opts+=("$1"); shift; done
-	shift
-	[ -n "${TCG_SINGLE:-}" ] && opts+=(--tcg-single)
-	"$here/vm-run" "${opts[@]}" "$@" >"$LOGDIR/$name.txt" 2>&1
-	echo $? >"$LOGDIR/$name.rc"
-	echo "# ran $name: exit $(cat "$LOGDIR/$name.rc"), $(guest_secs "$name") guest seconds"
-}
+# kunit_account [intree|intree-v1] MODE [SOURCES]: the results of kunit's run (vm-run --kmem=MODE),
+# against the #[test]s of SOURCES (default: src/).
 kunit_account() {
 	local name=kunit${1:+-$1}
 	# The plan: one case per #[test] of the suites in kmem.ko (series-kunit.sh's list of the
@@ -679,10 +666,10 @@ kunit_account() {
 	# the abstractions' are in the kernel crate.
 	local want suites=.
 	[[ ${1:-} == intree* ]] && suites='^dax_kmem_rust'
-	want=$(KMEM_KUNIT_SRC=${2:-} "$here/series-kunit.sh" --expected | awk -v s="$suites" '$1 ~ s {n += $2} END {print n + 0}') ||
+	want=$(KMEM_KUNIT_SRC=${3:-} "$here/series-kunit.sh" --expected | awk -v s="$suites" '$1 ~ s {n += $2} END {print n + 0}') ||
 		{ fail "$name: the sources' suites (series-kunit.sh --expected)"; return; }
-	local out=$LOGDIR/$name.txt ktap=$LOGDIR/$name.ktap res
-	if [ "$(cat "$LOGDIR/$name.rc" 2>/dev/null)" != 0 ]; then
+	local out=$LOGDIR/$name-$2.txt ktap=$LOGDIR/$name.ktap res
+	if [ "$(cat "$LOGDIR/$name-$2.rc" 2>/dev/null)" != 0 ]; then
 		fail "$name: guest run failed ($out)"
 		return
 	fi
