@@ -739,6 +739,17 @@ distro_gates() {
 		"$here/distro.sh" check-imports "$repo/build/distro/kmem.ko"
 	gate "distro: every symbol kmem_holdpage.ko imports is exported by the stock kernel" \
 		"$here/distro.sh" check-imports "$repo/build/distro/kunit/kmem_holdpage.ko"
+	# (make check-distro builds it before its install path: need_distro_deb.)
+	[ "$TARGET" = distro ] || bg_gate "$DEB_GATE" "$here/distro.sh" deb "$repo/build/distro-deb"
+}
+DEB_GATE="distro: the Debian package kmem-rs-dkms (debian/) builds in the twin, lintian --pedantic clean"
+# need_distro_deb: that package built, then the user's path with it in the twin (distro.sh
+# deb-user: apt install pulls the dependencies, DKMS builds and installs the module, apt remove
+# takes it and the prepared tree away), the updates/ tree it installed kept for a guest.
+need_distro_deb() {
+	gate "$DEB_GATE" "$here/distro.sh" deb "$repo/build/distro-deb" &&
+		gate "distro: the package's user path in the twin: apt install -t trixie-backports (DKMS builds kmem.ko), apt remove" \
+			"$here/distro.sh" deb-user "$repo/build/distro-deb/user"
 }
 # distro_user_path FLOW DESCRIPTION: one of the user's paths (distro.sh install: `make install`;
 # distro.sh dkms: dkms add, build, install) run in the twin into a staging root, which a guest

@@ -18,6 +18,9 @@
 #   scripts/distro.sh install OUT      `make install` of that build in the twin, into a staging
 #                                      root copied to OUT
 #   scripts/distro.sh dkms OUT         dkms add/build/install in the twin; updates/ copied to OUT
+#   scripts/distro.sh deb OUT          the Debian package (debian/) built in the twin, lintian on it
+#   scripts/distro.sh deb-user OUT     that package installed (DKMS builds the module), then removed,
+#                                      in the twin as a user does it; its updates/ copied to OUT
 #   scripts/distro.sh run CMD...       run CMD in the twin (the repository at /src/kmem-rs, ro)
 #   scripts/distro.sh --print-guest    the guest directory (for vm-run's KMEM_KBUILD)
 #
@@ -220,7 +223,7 @@ check_imports() {
 
 # copy_sources SRC DEST: the module's sources (what git tracks, or the tree without build products).
 copy_sources() {
-	local src=$1 dest=$2 parts=(Makefile Kbuild Kconfig dkms.conf src kunit scripts)
+	local src=$1 dest=$2 parts=(Makefile Kbuild Kconfig dkms.conf src kunit scripts debian)
 	mkdir -p "$dest"
 	# A git work tree's own files; a plain tree (a git archive, even one unpacked inside another
 	# repository's ignored build directory) as it is.
@@ -246,6 +249,78 @@ dkms_flow() {
 	in_twin dkms build "kmem-rs/$v" -k "$REL"
 	in_twin dkms install "kmem-rs/$v" -k "$REL"
 	copy_out "$ROOT/usr/lib/modules/$REL/updates" "$out/lib/modules/$REL/updates"
+}
+
+# deb OUT: the Debian package (debian/: kmem-rs-dkms, with DKMS), its source and binary built by
+# dpkg-buildpackage in the twin from a copy of the repository's sources, and lintian on them
+# (debian/source/lintian-overrides says why each tag it hides is wrong here); the .dsc, the
+# tarball, the .deb and the .changes, lintian's report (lintian.txt) and the .deb's listing
+# (dpkg-c.txt) copied to OUT.  The packaging tools go into the twin first (once).
+deb_build() {
+	local out=$1 w=/work/deb v
+	v=$(dpkg-parsechangelog -l "$repo/debian/changelog" -S Version)
+	in_twin sh -c 'dpkg -s build-essential debhelper dh-dkms lintian >/dev/null 2>&1 ||
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends build-essential debhelper dh-dkms lintian; }' >/dev/null
+	rm -rf "$ROOT$w"
+	copy_sources "$repo" "$ROOT$w/kmem-rs-$v"
+	in_twin sh -c "cd $w/kmem-rs-$v && dpkg-buildpackage -us -uc" >"$D/deb-build.log" 2>&1 ||
+		{ tail -n 30 "$D/deb-build.log" >&2; die "dpkg-buildpackage failed (log: $D/deb-build.log)"; }
+	rm -rf "$out"
+	mkdir -p "$out"
+	cp "$ROOT$w/kmem-rs_$v"* "$ROOT$w/kmem-rs-dkms_${v}_all.deb" "$out/"
+	# (Info tags too; an error or a warning fails, whatever lintian's own exit status says.)
+	in_twin lintian --info --display-info --pedantic "$w/kmem-rs_${v}_amd64.changes" >"$out/lintian.txt" 2>&1 || true
+	dpkg-deb -c "$out/kmem-rs-dkms_${v}_all.deb" | awk '{print $1, $6}' >"$out/dpkg-c.txt"
+	cat "$out/lintian.txt"
+	! grep -E '^[EW]: ' "$out/lintian.txt"
+}
+
+# deb-user OUT: the user's path with that package in the twin, transcribed into OUT/transcript.txt:
+# `apt install -t SUITE-backports ./kmem-rs-dkms_*.deb` (the stock kernel is a backports one, and
+# so are its headers' metapackage) pulls the dependencies, and DKMS's postinst builds the module
+# for the installed headers' release (against the tree prepare-kernel.sh made, which the package
+# finds where the other steps left it) and installs it in updates/dkms, copied to OUT/staging for a
+# guest; then `apt remove` takes the module and /var/lib/kmem-rs away, and `apt purge` and
+# `apt autoremove` leave the twin as it was, with the prepared tree put back (the other steps use
+# it).  Fails on any step that does not do that.
+deb_user() {
+	local out=$1 w=/work/deb v ko
+	v=$(dpkg-parsechangelog -l "$repo/debian/changelog" -S Version)
+	ko=/usr/lib/modules/$REL/updates/dkms/kmem.ko
+	[ -f "$ROOT$w/kmem-rs-dkms_${v}_all.deb" ] || die "no package in the twin: distro.sh deb first"
+	rm -rf "$out"
+	mkdir -p "$out"
+	# (dkms_flow adds the same module by hand: its files go first.)
+	in_twin sh -c "dkms remove kmem-rs/$v --all >/dev/null 2>&1; rm -rf /usr/src/kmem-rs-$v \
+		/usr/lib/modules/$REL/updates /var/lib/kmem-rs.keep && cp -al /var/lib/kmem-rs /var/lib/kmem-rs.keep"
+	local rc=0
+	# shellcheck disable=SC2016
+	in_twin env REL="$REL" V="$v" W="$w" SUITE="$SUITE" KO="$ko" bash -c '
+		t() { echo "\$ $*"; "$@"; }
+		export DEBIAN_FRONTEND=noninteractive
+		cd "$W"
+		t apt-get install -y -t "$SUITE-backports" "./kmem-rs-dkms_${V}_all.deb" || exit 1
+		t dkms status
+		dkms status | grep -q "^kmem-rs/$V, $REL, x86_64: installed" || { echo "not installed for $REL"; exit 1; }
+		t modinfo -F description "$KO"
+		modinfo -F description "$KO" | grep -q "(Rust)$" || exit 1
+		rm -rf staging && mkdir -p "staging/lib/modules/$REL" &&
+			cp -a "/usr/lib/modules/$REL/updates" "staging/lib/modules/$REL/" || exit 1
+		t ls /var/lib/kmem-rs/kbuild
+		t cat /etc/modprobe.d/kmem-rs-dkms.conf
+		t apt-get remove -y kmem-rs-dkms || exit 1
+		t dkms status
+		t ls /usr/lib/modules/$REL/updates/dkms /var/lib/kmem-rs
+		! [ -e "$KO" ] && ! [ -e /var/lib/kmem-rs ] && [ -z "$(dkms status)" ] ||
+			{ echo "apt remove left the module, the prepared tree or the DKMS entry"; exit 1; }
+		t apt-get purge -y kmem-rs-dkms && t apt-get autoremove --purge -y
+	' >"$out/transcript.txt" 2>&1 || rc=1
+	in_twin sh -c "rm -rf /var/lib/kmem-rs && mv /var/lib/kmem-rs.keep /var/lib/kmem-rs"
+	cat "$out/transcript.txt"
+	[ "$rc" = 0 ] || return 1
+	# (The updates/ tree as the package installed it, for a guest.)
+	copy_out "$ROOT$w/staging" "$out/staging"
 }
 
 # build SRC OUT: the module's own build in the twin, from a copy of SRC's sources (the build
@@ -290,6 +365,8 @@ check-imports) check_imports "$2" ;;
 build) build_module "$2" "$3" ;;
 install) install_staging "$2" ;;
 dkms) dkms_flow "$2" ;;
+deb) deb_build "$2" ;;
+deb-user) deb_user "$2" ;;
 run) shift; in_twin "$@" ;;
 *) die "usage: distro.sh prepare|check-config|check-symbols|check-imports KO|build SRC OUT|install OUT|dkms OUT|run CMD|--print-guest" ;;
 esac
