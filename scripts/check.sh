@@ -952,7 +952,7 @@ for line in "${MATRIX[@]}"; do
 done
 section "" # (the host time of the last section ends here)
 flush
-grep -h -E '^(RACE|FUZZ|STRESS|RELOAD|SIGNAL|LEAKS|OVERLAP)' "$LOGDIR"/*.txt 2>/dev/null | sed 's/^/# /'
+grep -h -E '^(RACE|FUZZ|STRESS|RELOAD|SIGNAL|LEAKS|OVERLAP|UNLOAD)' "$LOGDIR"/*.txt 2>/dev/null | sed 's/^/# /'
 
 echo "# total: $(($(date +%s) - t0)) s"
 finish
