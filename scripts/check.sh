@@ -260,6 +260,15 @@ if [ -n "${KMEM_DEBUG:-}" ]; then
 	make -s modules-debug >"$LOGDIR/build-debug.log" 2>&1 || { fail "debug build (log: $LOGDIR/build-debug.log)"; finish; }
 fi
 echo "# setup and build: $(($(date +%s) - t0)) s"
+# kmem.ko for the debug kernel, built beside the gates when that kernel is cached (only then: a
+# kernel build beside the gates' in-tree kernel builds would be two at a time); need_debug
+# waits for it.
+DEBUG_BUILD_PID=""
+if [ -z "${KMEM_DEBUG:-}" ] && [ -z "${KMEM_NO_DEBUG:-}" ] && [ -z "${DISTRO_ONLY:-}" ] &&
+	[ -f "$("$here/kernel.sh" --variant=debug --print-dir 2>/dev/null)/.kmem-rs-done" ]; then
+	make -s modules-debug >"$LOGDIR/build-debug.log" 2>&1 &
+	DEBUG_BUILD_PID=$!
+fi
 
 # --- quality gates -------------------------------------------------------------------------
 # build_clean MAKE-ARGUMENTS...: the build succeeds (a failed build fails the gate whatever it
@@ -800,7 +809,13 @@ need_kmemcdebug() {
 }
 need_debug() {
 	[ -n "${KMEM_DEBUG:-}" ] && return 0 # built before the gates
-	if make -s modules-debug >"$LOGDIR/build-debug.log" 2>&1; then
+	local ok
+	if [ -n "$DEBUG_BUILD_PID" ]; then
+		wait "$DEBUG_BUILD_PID" && ok=1
+	else
+		make -s modules-debug >"$LOGDIR/build-debug.log" 2>&1 && ok=1
+	fi
+	if [ -n "${ok:-}" ]; then
 		pass "build the debug kernel and modules"
 	else
 		fail "build the debug kernel and modules (log: $LOGDIR/build-debug.log)"

@@ -18,10 +18,7 @@ per=5 last=1
 [ "$KMEM_RS_MODE" = rust ] && per=8 last=2
 plan $((3 + N * per + last))
 
-# new_reports [SCANS [selftest|driver|both [churn]]]: churn the kmalloc caches if asked
-# (kmem_holdpage's "churn": without it, stale pointers in the allocator's per-CPU
-# sheaves hide fresh leaks; it takes about 5 s on the debug kernel, so only the
-# self-test and the final scan churn), scan (once by default), count the objects
+# new_reports [SCANS [selftest|driver|both]]: scan (once by default), count the objects
 # reported since the last `clear` but the self-test's (driver), only the self-test's
 # (selftest) or both ("SELFTEST DRIVER"), print the driver's, clear.  kmemleak
 # reports an object older than 5 s that is unreferenced in a scan and unchanged
@@ -29,7 +26,6 @@ plan $((3 + N * per + last))
 # one that first saw it, i.e. by the next iteration's scan or the final double scan.
 new_reports() {
 	local n i
-	[ -z "${3:-}" ] || echo churn >$HOLD || echo "# churn failed" >&2
 	for ((i = 0; i < ${1:-1}; i++)); do echo scan >$KL; done
 	# The self-test's objects (leak_some) are counted apart from the driver's.
 	n=$(awk -v want="${2:-driver}" '
@@ -41,6 +37,17 @@ new_reports() {
 		{ rec = rec "# | " $0 "\n" } END { if (rec !~ /leak_some/) printf "%s", rec }' $KL >&2
 	echo clear >$KL
 	echo "$n"
+}
+
+# aged_churn: churn the kmalloc caches (kmem_holdpage's "churn": without it, stale pointers in
+# the allocator's per-CPU sheaves hide fresh leaks; about 5 s on the debug kernel, so only the
+# self-test and the final scan churn), then wait until 6 s after the call: objects younger than
+# 5 s are never reported.
+aged_churn() {
+	local t
+	read -r t _ </proc/uptime
+	echo churn >$HOLD || echo "# churn failed" >&2
+	sleep "$(awk -v t="$t" '{r = t + 6 - $1; print (r > 0 ? r : 0)}' /proc/uptime)"
 }
 
 check "kmemleak is available" [ -w $KL ]
@@ -55,8 +62,8 @@ echo 0 >$DAX_BASE/dax0.0/size
 # were, with the churn; 58 to 187 without). The same scans must report nothing else:
 # no leak before the first unbind (the boot, the module's load and its probe of dax0.0).
 echo leak >$HOLD
-sleep 6 # objects younger than 5 s are never reported
-read -r n other <<<"$(new_reports 2 both churn)"
+aged_churn
+read -r n other <<<"$(new_reports 2 both)"
 expect_eq "no leak reported before the first unbind" 0 "$other"
 diag "self-test: $n of 256 deliberately leaked objects reported"
 check "kmemleak reports deliberately leaked objects (self-test: $n of 256)" [ "$n" -ge 192 ]
@@ -95,8 +102,8 @@ if [ "$KMEM_RS_MODE" = rust ]; then
 fi
 # The module's own objects must go with it (the debugfs lists, the memory types...).
 expect_eq "rmmod kmem" OK "$(rmmod kmem 2>&1 && echo OK)"
-sleep 6
-n=$(new_reports 2 driver churn)
+aged_churn
+n=$(new_reports 2 driver)
 total=$((total + n))
 if [ "$KMEM_RS_MODE" = rust ]; then
 	expect_eq "kmemleak clean after the last unbind (final double scan)" 0 "$n"
