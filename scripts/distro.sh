@@ -253,7 +253,7 @@ dkms_flow() {
 
 # deb OUT: the Debian package (debian/: kmem-rs-dkms, with DKMS), its source and binary built by
 # dpkg-buildpackage in the twin from a copy of the repository's sources, and lintian on them
-# (debian/source/lintian-overrides says why each tag it hides is wrong here); the .dsc, the
+# (debian/kmem-rs-dkms.lintian-overrides says why the one tag it hides is wrong here); the .dsc, the
 # tarball, the .deb and the .changes, lintian's report (lintian.txt) and the .deb's listing
 # (dpkg-c.txt) copied to OUT.  The packaging tools go into the twin first (once).
 deb_build() {
