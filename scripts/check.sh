@@ -194,8 +194,11 @@ flush() {
 	local -A live=()
 	[ ${#JOBS[@]} -gt 0 ] || { bg_gates_start; bg_gates_end; run_actions; return; }
 	t0=$(date +%s)
-	# The solo runs first, each alone; then the others two at a time, the longest (by its last
-	# booted time; 30 s if unknown) first, so that no long run is left alone at the end.
+	# The solo runs first, each the only guest (the gates beside the guest runs start with them:
+	# each solo run lasts a fixed time or number of rounds, and its vCPUs keep their TCG threads);
+	# then the others two at a time, the longest (by its last booted time; 30 s if unknown)
+	# first, so that no long run is left alone at the end.
+	bg_gates_start
 	for i in "${!JOBS[@]}"; do
 		j=${JOBS[$i]}
 		[ "${j%% *}" = solo ] && eval "${j#* }"
@@ -204,7 +207,6 @@ flush() {
 		j=${JOBS[$i]}
 		[ "${j%% *}" = pool ] && echo "${LAST_SECS[${JOB_KEYS[$i]}]:-30} $i"
 	done | sort -k1,1gr -k2,2n | cut -d' ' -f2)
-	bg_gates_start
 	for i in "${order[@]}"; do
 		cmd=${JOBS[$i]#* }
 		if [ ${#live[@]} -ge 2 ]; then

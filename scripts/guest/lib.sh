@@ -47,7 +47,17 @@ finish() { [ "$_failed" = 0 ]; }
 tally() { sort | uniq -c | awk '{printf "%s%sx%s", (NR>1?" ":""), $1, $2}'; }
 
 memtotal_kb() { local MT; memtotal_now; echo "$MT"; }
-block_size() { printf '%d' "0x$(cat $MEM_BASE/block_size_bytes)"; }
+# (The helpers below read files with rd, not $(cat ...): on the debug kernel under TCG a fork
+# costs about 40 ms and a fork and exec 60 ms, and the suites check their invariants after
+# every step.)
+block_size() { local b; read -r b <$MEM_BASE/block_size_bytes; echo $((0x$b)); }
+# rd VAR FILE: VAR = FILE's first line, without its newline ("" and status 1 if FILE cannot be
+# read or is empty).  No forks.
+rd() {
+	local -n _rd_v=$1
+	_rd_v=
+	{ IFS= read -r _rd_v <"$2" || [ -n "$_rd_v" ]; } 2>/dev/null
+}
 
 # errno_name MESSAGE: E = the errno name of bash's MESSAGE for a failed open or write (its
 # text after the last ": ", the strerror), "ERR(TEXT)" for one not listed.  No forks.
@@ -72,13 +82,9 @@ errno_name() {
 # write_errno FILE VALUE: write VALUE (printf %s, no newline added) and print
 # the errno name ("OK" on success; errno_name).
 write_errno() {
-	local f=$1 v=$2 err E
-	if err=$( { printf '%s' "$v" >"$f"; } 2>&1); then
-		echo OK
-	else
-		errno_name "$err"
-		echo "$E"
-	fi
+	local E
+	put "$1" "$2" "we.$BASHPID"
+	echo "$E"
 }
 # put FILE VALUE ID: E = OK or the errno name of writing VALUE to FILE (open, write, close in
 # this shell, no fork; errno_name).  ID names the file the error message goes through
@@ -210,21 +216,33 @@ dev_now() {
 
 # dev_line DAX BASE_KB: "DRIVER|STATE|BLOCKS|ONLINE BLOCKS BY MEMTOTAL|RESERVATIONS KMEM-RAM" of DAX
 # ("|-|..." unbound), the online blocks being MemTotal's growth over BASE_KB in blocks.
+# No forks.
 dev_line() {
-	local s=- IO bs
+	local s=- IO b bs d="" BN DB MT
 	[ -e "$DAX_BASE/$1/state" ] && read -r s <"$DAX_BASE/$1/state"
 	# shellcheck disable=SC2034 # iomem_now's other results, not ours
 	local IO_LINES IO_RES
 	iomem_now "$1"
-	bs=$(block_size)
-	echo "$(driver_of "$1")|$s|$(block_summary "$1")|$((($(memtotal_kb) - $2) * 1024 / bs))|$IO"
+	read -r b <$MEM_BASE/block_size_bytes
+	bs=$((0x$b))
+	for b in /sys/bus/dax/drivers/*/"$1"; do [ -e "$b" ] && { b=${b%/*}; d=${b##*/}; }; done
+	dev_block_numbers "$1"
+	blocks_now "${DB[@]}"
+	memtotal_now
+	echo "$d|$s|$BN|$(((MT - $2) * 1024 / bs))|$IO"
 }
 # kmem_ram_count: the number of "System RAM (kmem)" resources; dev_reserved DAX: the number of
 # the device's reservations.
 kmem_ram_count() { grep -c 'System RAM (kmem)' /proc/iomem; }
 dev_reserved() { grep -cE " : $1\$" /proc/iomem; }
 
-driver_of() { basename "$(readlink "$DAX_BASE/$1/driver" 2>/dev/null)" 2>/dev/null; }
+# driver_of DAX: the name of the driver DAX is bound to ("" if none).  No forks.
+driver_of() {
+	local d
+	for d in /sys/bus/dax/drivers/*/"$1"; do
+		[ -e "$d" ] && { d=${d%/*}; echo "${d##*/}"; return; }
+	done
+}
 
 # contains TEXT PATTERN: TEXT has a line matching the extended regex PATTERN.
 contains() { grep -qE -- "$2" <<<"$1"; }
@@ -296,10 +314,13 @@ set_blocks() {
 # outcome, the state and the blocks are an observation, "obs SCEN:DEV:VALUE ..." (SCEN: the
 # suite's scenario).
 step() {
-	local e
-	e=$(write_errno "$DAX_BASE/$1/state" "$2")
-	expect_eq "$1: $2 -> $3" "$3" "$e"
-	obs "$SCEN:$1:$2" "$e $(cat "$DAX_BASE/$1/state") $(block_summary "$1")"
+	local E st BN DB
+	put "$DAX_BASE/$1/state" "$2" step
+	expect_eq "$1: $2 -> $3" "$3" "$E"
+	rd st "$DAX_BASE/$1/state"
+	dev_block_numbers "$1"
+	blocks_now "${DB[@]}"
+	obs "$SCEN:$1:$2" "$E $st $BN"
 }
 # par DEV0 VALUE0 DEV1 VALUE1: write VALUE0 to DEV0's state and VALUE1 to DEV1's at the same
 # time; prints both errno names.  (It waits for every child of its shell: call it in $(...).)
@@ -350,20 +371,28 @@ release() { echo release >$HOLD && cat $HOLD; }
 held_data() { release | sed -nE 's/.*data=([a-zA-Z]+).*/\1/p'; }
 # snapshot DAX: state, per-block state/zone and MemTotal, for exact comparison.
 snapshot() {
-	local b
-	echo "state=$(cat $DAX_BASE/$1/state) memtotal=$(memtotal_kb)"
+	local b st z MT
+	rd st $DAX_BASE/$1/state
+	memtotal_now
+	echo "state=$st memtotal=$MT"
 	for b in $(dev_blocks "$1"); do
-		echo "$b $(cat $MEM_BASE/$b/state) $(cat $MEM_BASE/$b/valid_zones)"
+		rd st $MEM_BASE/$b/state
+		rd z $MEM_BASE/$b/valid_zones
+		echo "$b $st $z"
 	done
 }
 # obs_snapshot KEY DAX BASE_KB: the snapshot of DAX as observations, one "obs KEY ..." line per
 # snapshot line, with MemTotal as its change from BASE_KB (MemTotal itself differs by a few kB
 # between boots of a KASLR kernel, a distribution's).
 obs_snapshot() {
-	local b
-	obs "$1" "state=$(cat $DAX_BASE/$2/state) memtotal_change=$(($(memtotal_kb) - $3))"
+	local b st z MT
+	rd st $DAX_BASE/$2/state
+	memtotal_now
+	obs "$1" "state=$st memtotal_change=$((MT - $3))"
 	for b in $(dev_blocks "$2"); do
-		obs "$1" "$b $(cat $MEM_BASE/$b/state) $(cat $MEM_BASE/$b/valid_zones)"
+		rd st $MEM_BASE/$b/state
+		rd z $MEM_BASE/$b/valid_zones
+		obs "$1" "$b $st $z"
 	done
 }
 # now_us: microseconds since the epoch (bash's clock; busybox date has no %N).

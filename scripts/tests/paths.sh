@@ -40,24 +40,26 @@ BASE_KB=$(memtotal_kb)
 N0=$(($(cat $DAX_BASE/dax0.0/size) / BS))
 
 # kmem_online: online blocks in every "System RAM (kmem)" range (any device, bound or not).
+# No forks (as the invariants below: they are checked after every step).
 kmem_online() {
-	local line range s e i n=0
-	while read -r line; do
-		[ -n "$line" ] || continue
+	local line range s e i st n=0
+	while IFS= read -r line; do
+		[[ $line == *" : System RAM (kmem)" ]] || continue
 		range=${line%% :*}
 		range=${range// /}
 		s=$((0x${range%-*}))
 		e=$((0x${range#*-}))
 		for ((i = s / BS; i <= e / BS; i++)); do
-			[ "$(cat $MEM_BASE/memory$i/state 2>/dev/null)" = online ] && n=$((n + 1))
+			rd st $MEM_BASE/memory$i/state && [ "$st" = online ] && n=$((n + 1))
 		done
-	done <<<"$(grep -E ' : System RAM \(kmem\)$' /proc/iomem)"
+	done </proc/iomem
 	echo $n
 }
 # dev_problems DEV: what disagrees between a bound DEV's state, its blocks and /proc/iomem.
 dev_problems() {
-	local d=$1 st res rng kids nres=0 span=0 s e blocks nb=0 b bst want zones="" zset IO_RES
-	st=$(cat $DAX_BASE/$d/state 2>/dev/null) || return 0 # unbound: checked by the scenario
+	local d=$1 st res rng kids nres=0 span=0 s e i blocks=() nb b bst want z zset="" IO_RES DB
+	local -A zones=()
+	rd st $DAX_BASE/$d/state || return 0 # unbound: checked by the scenario
 	iomem_now "$d"
 	for res in "${IO_RES[@]}"; do
 		read -r rng kids <<<"$res"
@@ -67,8 +69,9 @@ dev_problems() {
 		e=$((0x${rng#*-}))
 		span=$((span + (e - s + 1) / BS))
 	done
-	blocks=$(dev_blocks "$d")
-	[ -z "$blocks" ] || nb=$(echo "$blocks" | wc -l)
+	dev_block_numbers "$d"
+	for i in "${DB[@]}"; do [ -d "$MEM_BASE/memory$i" ] && blocks+=("memory$i"); done
+	nb=${#blocks[@]}
 	if [ "$st" = unplugged ]; then
 		[ "$nres" = 0 ] || echo "$d: unplugged with $nres reservations"
 		[ "$nb" = 0 ] || echo "$d: unplugged with $nb blocks"
@@ -77,13 +80,16 @@ dev_problems() {
 	[ "$nres" -ge 1 ] || echo "$d: $st without a reservation"
 	[ "$nb" = "$span" ] || echo "$d: $nb blocks in $span reserved blocks"
 	case $st in offline) want=offline ;; online | online_kernel | online_movable) want=online ;; *) echo "$d: state '$st'"; return 0 ;; esac
-	for b in $blocks; do
-		bst=$(cat $MEM_BASE/$b/state)
+	for b in "${blocks[@]}"; do
+		rd bst $MEM_BASE/$b/state
 		[ "$bst" = $want ] || echo "$d: $st, but $b is $bst"
-		[ $want = online ] && zones="$zones $(awk '{print $1}' $MEM_BASE/$b/valid_zones)"
+		[ $want = online ] && read -r z _ <$MEM_BASE/$b/valid_zones && zones[$z]=1
 	done
 	[ $want = online ] || return 0
-	zset=$(echo $zones | tr ' ' '\n' | sort -u | tr '\n' ' ')
+	# The zones, sorted, each followed by a space.
+	for z in Device DMA DMA32 Movable Normal "${!zones[@]}"; do
+		[ -n "${zones[$z]:-}" ] && zset+="$z " && unset "zones[$z]"
+	done
 	case "$st:$zset" in
 	"online_movable:Movable " | "online_kernel:Normal " | "online:Movable " | "online:Normal ") ;;
 	*) echo "$d: $st with blocks in zones: $zset" ;;
