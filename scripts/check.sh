@@ -777,6 +777,11 @@ distro_user_path() {
 }
 need_distro_install() { distro_user_path install "make install in the twin (the user's path) into a staging root"; }
 need_distro_dkms() { distro_user_path dkms "dkms add/build/install in the twin"; }
+# need_distro_cxl: Debian 13's cxl tool with its libraries, for the CXL runs on Debian's kernel.
+need_distro_cxl() {
+	gate "distro: Debian 13's cxl tool (ndctl 81) and its libraries for the guest" \
+		"$here/distro.sh" cxl-tool "$repo/build/distro-cxl"
+}
 need_intree() {
 	[ "$INTREE_OK" = 1 ] || { fail "in-tree guest runs: the series did not build"; return 1; }
 }

@@ -21,6 +21,7 @@
 #   scripts/distro.sh deb OUT          the Debian package (debian/) built in the twin, lintian on it
 #   scripts/distro.sh deb-user OUT     that package installed (DKMS builds the module), then removed,
 #                                      in the twin as a user does it; its updates/ copied to OUT
+#   scripts/distro.sh cxl-tool OUT     Debian 13's cxl tool and its libraries, for a guest (OUT/cxl)
 #   scripts/distro.sh run CMD...       run CMD in the twin (the repository at /src/kmem-rs, ro)
 #   scripts/distro.sh --print-guest    the guest directory (for vm-run's KMEM_KBUILD)
 #
@@ -155,18 +156,48 @@ prepare_kernel() {
 
 # 4. What vm-run boots: Debian's vmlinuz, and Debian's dax modules (xz-compressed, as packaged)
 #    with modules.dep made by depmod.  The Rust kmem.ko is added by vm-run per run.
+#    For vm-run --cxl: Debian's CXL drivers (cxl_acpi needs cxl_pmem, which needs libnvdimm).
+GUEST_STAMP="Debian $REL ($VER), dax and cxl modules"
 make_guest() {
-	[ -f "$GUEST/.kmem-rs-done" ] && return 0
+	[ "$(cat "$GUEST/.kmem-rs-done" 2>/dev/null)" = "$GUEST_STAMP" ] && return 0
 	rm -rf "$GUEST"
-	local mods=$GUEST/modroot/lib/modules/$REL src=$PKG/linux-modules/usr/lib/modules/$REL
+	local mods=$GUEST/modroot/lib/modules/$REL src=$PKG/linux-modules/usr/lib/modules/$REL ko dep
 	[ -d "$src/kernel/drivers/dax" ] || die "linux-modules-$REL has no kernel/drivers/dax"
-	mkdir -p "$mods/kernel/drivers" "$GUEST/arch/x86/boot" "$GUEST/include/config"
-	cp -a "$src/kernel/drivers/dax" "$mods/kernel/drivers/"
+	mkdir -p "$mods/kernel/drivers/nvdimm" "$GUEST/arch/x86/boot" "$GUEST/include/config"
+	cp -a "$src/kernel/drivers/dax" "$src/kernel/drivers/cxl" "$mods/kernel/drivers/"
+	cp "$src/kernel/drivers/nvdimm/libnvdimm.ko.xz" "$mods/kernel/drivers/nvdimm/"
+	# Every module's dependencies are in the guest.
+	for ko in $(find "$mods" -name '*.ko*'); do
+		for dep in $(modinfo -F depends "$ko" | tr ',' ' '); do
+			[ -n "$(find "$mods" -name "$dep.ko*")" ] || die "guest: ${ko##*/} needs $dep, not copied"
+		done
+	done
 	cp "$src"/modules.builtin* "$mods/" 2>/dev/null || true
 	depmod -b "$GUEST/modroot" "$REL" 2>/dev/null
 	ln -s "$PKG/linux-binary/usr/lib/modules/$REL/vmlinuz" "$GUEST/arch/x86/boot/bzImage"
 	echo "$REL" >"$GUEST/include/config/kernel.release"
-	echo "Debian $REL ($VER)" >"$GUEST/.kmem-rs-done"
+	echo "$GUEST_STAMP" >"$GUEST/.kmem-rs-done"
+}
+# cxl_tool OUT: Debian 13's cxl tool (ndctl 81, installed in the twin) for a guest, with its own
+# libraries and dynamic loader (the guest's userland is the host's): OUT/cxl runs it from
+# /test/NAME (vm-run --file=OUT, NAME the last part of OUT; cxl.sh puts it first on the PATH).
+cxl_tool() {
+	local out=$1 lib g
+	g=/test/$(basename "$out")
+	in_twin sh -c "dpkg -s cxl >/dev/null 2>&1 || { apt-get update -qq &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends cxl; }" \
+		>>"$D/twin-apt.log" 2>&1 || die "apt-get install cxl in the twin failed (log: $D/twin-apt.log)"
+	rm -rf "$out"
+	mkdir -p "$out/bin" "$out/lib"
+	cp "$ROOT/usr/bin/cxl" "$out/bin/"
+	for lib in $(in_twin ldd /usr/bin/cxl | grep -oE '/[^ ]+'); do
+		cp -L "$ROOT$lib" "$out/lib/"
+	done
+	[ -f "$out/lib/ld-linux-x86-64.so.2" ] || die "no dynamic loader for $SUITE's cxl"
+	printf '#!/bin/bash\n# %s'"'"'s cxl (ndctl %s) with its own libraries.\nexec %s/lib/ld-linux-x86-64.so.2 --library-path %s/lib %s/bin/cxl "$@"\n' \
+		"$SUITE" "$(in_twin dpkg-query -W -f '${Version}' cxl)" "$g" "$g" "$g" >"$out/cxl"
+	chmod 755 "$out/cxl"
+	cat "$out/cxl"
 }
 
 check_config() {
@@ -365,6 +396,7 @@ check-imports) check_imports "$2" ;;
 build) build_module "$2" "$3" ;;
 install) install_staging "$2" ;;
 dkms) dkms_flow "$2" ;;
+cxl-tool) cxl_tool "$2" ;;
 deb) deb_build "$2" ;;
 deb-user) deb_user "$2" ;;
 run) shift; in_twin "$@" ;;

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # Guest (vm-run --cxl): CXL Type 3 volatile memory through the kernel's CXL stack.  A RAM
-# region is created through the sysfs ABI (Documentation/ABI/testing/sysfs-bus-cxl; the cxl
-# tool of ndctl 76.1 refuses `create-region -t ram`), dax_cxl makes a kmem-type dax device of
-# it on the window's NUMA node, and kmem binds it.  One scenario per boot:
+# region is created by `cxl create-region -t ram` where the guest's cxl tool can (ndctl 77 or
+# later: Debian 13's 81 in the guests of Debian's kernel), otherwise through the sysfs ABI
+# (Documentation/ABI/testing/sysfs-bus-cxl; ndctl 76.1, in the project's guests, answers "not
+# supported yet"); dax_cxl makes a kmem-type dax device of it on the window's NUMA node, and
+# kmem binds it.  One scenario per boot:
 #   life        cxl list; the device's life through `state`; the orderly teardown (unplug,
 #               decommit, delete), after which the memdev makes a new region
 #   data        data on CXL memory (2 x 16 MiB) survives a failed unplug, and a successful unplug of a
@@ -19,6 +21,8 @@
 #   policy      (--append=memhp_default_state=online) the distribution's online-at-probe policy,
 #               and (Rust) kmem.online_type=online_movable on top of it
 . /test/lib.sh
+# In the guests of Debian's kernel: Debian 13's cxl (vm-run --file=build/distro-cxl).
+[ ! -x /test/distro-cxl/cxl ] || PATH=/test/distro-cxl:$PATH
 SCEN=$1
 C=/sys/bus/cxl/devices
 NODES=/sys/devices/system/node
@@ -34,6 +38,30 @@ region_delete() {
 	echo 0 >$C/$r/commit || return 1
 	echo "$r" >$C/$root/delete_region || return 1
 	for d in $eps; do echo 0 >$C/$d/dpa_size || return 1; done
+}
+# cxl_makes_ram_regions: the guest's cxl tool creates RAM regions (ndctl 77 or later).
+cxl_makes_ram_regions() {
+	local v
+	v=$(cxl version 2>/dev/null) || return 1
+	[ "${v%%.*}" -ge 77 ] 2>/dev/null
+}
+# region_make WAYS PER_DEV_BYTES: a RAM region over the first WAYS memdevs of decoder0.0, as
+# region_create (guest lib.sh) sets REGION and DAX, made by `cxl create-region -t ram` where the
+# tool can, otherwise by region_create through sysfs.
+region_make() {
+	local i m
+	cxl_makes_ram_regions || { region_create "$@"; return; }
+	REGION=$(cxl create-region -m -t ram -d decoder0.0 -w "$1" -g 4096 -s $(($1 * $2)) \
+		$(memdevs_of decoder0.0 | head -n "$1") | sed -nE 's/.*"region":"(region[0-9]+)".*/\1/p')
+	[ -n "$REGION" ] || return 1
+	# (The tool enabled the region: its dax device comes as region_create waits for it.)
+	for ((i = 0; i < 200; i++)); do
+		DAX=$(basename "$(ls -d $C/$REGION/dax_region*/dax*.* 2>/dev/null | head -n1)" 2>/dev/null)
+		m=$DAX_BASE/$DAX/mapping0
+		[ -n "$DAX" ] && [ -e $DAX_BASE/$DAX/driver ] && [ -e $m/start ] && [ -e $m/page_offset ] && return 0
+		sleep 0.05
+	done
+	return 1
 }
 vmstat() { awk -v k="$1" '$1 == k {print $2}' /proc/vmstat; }
 # look DAX WANT_STATE WANT_BLOCKS WANT_DELTA_KB: state, blocks, MemTotal and the CXL node's
@@ -51,8 +79,16 @@ range_of() { echo "$(cat $DAX_BASE/$1/mapping0/start) $(cat $DAX_BASE/$1/mapping
 # setup WAYS [MEMDEVS]: the memdevs and the root decoder as cxl lists them, a region, its dax device bound
 # to the kmem under test on the window's node.  8 results.
 setup() {
-	local ways=${1:-1} memdevs=${2:-${1:-1}} per list n
+	local ways=${1:-1} memdevs=${2:-${1:-1}} per list n i
 	per=$((512 * MIB))
+	# A kernel with the CXL drivers as modules (Debian's): no udev in the guest loads them. The
+	# memdevs and their endpoints appear asynchronously.
+	modprobe -q -a cxl_acpi cxl_pci cxl_mem dax_cxl 2>/dev/null
+	for ((i = 0; i < 200; i++)); do
+		n=$(ls -d $C/endpoint*/decoder*.0 2>/dev/null | wc -l)
+		[ "$n" -ge "$memdevs" ] && break
+		sleep 0.05
+	done
 	list=$(cxl list -M 2>&1)
 	n=$(grep -c '"memdev":"mem' <<<"$list")
 	expect_eq "cxl list -M: $memdevs memdev(s)" "$memdevs" "$n"
@@ -63,7 +99,7 @@ setup() {
 	per=$(($(cat $C/mem0/ram/size)))
 	# The baseline: MemTotal before the region exists.
 	BASE_KB=$(memtotal_kb)
-	check "a ${ways}-way RAM region of $((ways * per / MIB)) MiB, committed, its dax device bound" region_create "$ways" "$per"
+	check "a ${ways}-way RAM region of $((ways * per / MIB)) MiB, committed, its dax device bound" region_make "$ways" "$per"
 	diag "$REGION -> $DAX ($(readlink -f $DAX_BASE/$DAX))"
 	expect_eq "$REGION committed, ${ways}-way" "1 $ways" "$(cat $C/$REGION/commit) $(cat $C/$REGION/interleave_ways)"
 	NODE=$(cat $DAX_BASE/$DAX/target_node)
@@ -75,12 +111,18 @@ setup() {
 	check "daxctl list: $DAX in system-ram mode" contains "$(daxctl list -d $DAX 2>&1 | tr -d ' \n')" '"mode":"system-ram"'
 	NB=$((ways * per / $(block_size)))
 	obs "$SCEN:setup" "$REGION ways=$ways $DAX node=$NODE size=$(cat $DAX_BASE/$DAX/size)"
-	# At probe: the project's kernels add offline (memhp_default_state=offline); Debian's onlines
-	# (memhp_default_state=online: ZONE_NORMAL); the Rust driver's online_type can override.
-	PROBE="offline $NB offline/-"
+	# At probe: the system's policy (auto_online_blocks): the project's kernels add offline;
+	# Debian's kernel onlines (into ZONE_NORMAL: the window's node has no other memory), as
+	# memhp_default_state=online does; the Rust driver's online_type can override.
+	local auto
+	rd auto $MEM_BASE/auto_online_blocks
+	case $auto in
+	online | online_kernel) PROBE="$auto $NB online/Normal" ;;
+	online_movable) PROBE="online_movable $NB online/Movable" ;;
+	*) PROBE="offline $NB offline/-" ;;
+	esac
 	case " $(cat /proc/cmdline) " in
 	*" kmem.online_type=online_movable "*) PROBE="online_movable $NB online/Movable" ;;
-	*" memhp_default_state=online "*) PROBE="online $NB online/Normal" ;;
 	esac
 	expect_eq "$DAX at probe: ${PROBE% *}" "$PROBE" "$(cat $DAX_BASE/$DAX/state) $(block_summary $DAX)"
 }
@@ -109,7 +151,7 @@ scen_life() {
 	expect_eq "nothing stranded: MemTotal at baseline, node $NODE empty" "0 0" "$(($(memtotal_kb) - BASE_KB)) $(node_memtotal $NODE)"
 	check "no dmesg line about memory stuck online" bash -c '! dmesg | grep -q "stuck online"'
 	# The memdev is free again: a new region, a new dax device, bound.
-	check "the memdev makes a new region" region_create 1 $(($(cat $C/mem0/ram/size)))
+	check "the memdev makes a new region" region_make 1 $(($(cat $C/mem0/ram/size)))
 	diag "new region $REGION -> $DAX"
 	expect_eq "the new device: offline at probe, bound to kmem" "offline $NB offline/- kmem" "$(cat $DAX_BASE/$DAX/state) $(block_summary $DAX) $(driver_of $DAX)"
 	step $DAX unplugged OK
