@@ -755,11 +755,13 @@ distro_gates() {
 }
 DEB_GATE="distro: the Debian package kmem-rs-dkms (debian/) builds in the twin, lintian --pedantic clean"
 # need_distro_deb: that package built, then the user's path with it in the twin (distro.sh
-# deb-user: apt install pulls the dependencies, DKMS builds and installs the module, apt remove
-# takes it and the prepared tree away), the updates/ tree it installed kept for a guest.
+# deb-user: apt install pulls the dependencies, DKMS builds and installs the module; the headers
+# of two more kernels installed after it, Debian 13's 6.12, which DKMS must skip, and the cloud
+# flavour of 7.3.4, for which it must build; apt remove takes the modules and the prepared trees
+# away), the updates/ tree it installed kept for a guest.
 need_distro_deb() {
 	gate "$DEB_GATE" "$here/distro.sh" deb "$repo/build/distro-deb" &&
-		gate "distro: the package's user path in the twin: apt install -t trixie-backports (DKMS builds kmem.ko), apt remove" \
+		gate "distro: the package's user path in the twin: apt install -t trixie-backports (DKMS builds kmem.ko), new kernels' headers (6.12 skipped, 7.3.4 cloud built), apt remove" \
 			"$here/distro.sh" deb-user "$repo/build/distro-deb/user"
 }
 # distro_user_path FLOW DESCRIPTION: one of the user's paths (distro.sh install: `make install`;

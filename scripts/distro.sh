@@ -167,11 +167,11 @@ make_guest() {
 	cp -a "$src/kernel/drivers/dax" "$src/kernel/drivers/cxl" "$mods/kernel/drivers/"
 	cp "$src/kernel/drivers/nvdimm/libnvdimm.ko.xz" "$mods/kernel/drivers/nvdimm/"
 	# Every module's dependencies are in the guest.
-	for ko in $(find "$mods" -name '*.ko*'); do
+	while read -r ko; do
 		for dep in $(modinfo -F depends "$ko" | tr ',' ' '); do
 			[ -n "$(find "$mods" -name "$dep.ko*")" ] || die "guest: ${ko##*/} needs $dep, not copied"
 		done
-	done
+	done < <(find "$mods" -name '*.ko*')
 	cp "$src"/modules.builtin* "$mods/" 2>/dev/null || true
 	depmod -b "$GUEST/modroot" "$REL" 2>/dev/null
 	ln -s "$PKG/linux-binary/usr/lib/modules/$REL/vmlinuz" "$GUEST/arch/x86/boot/bzImage"
@@ -326,8 +326,13 @@ deb_user() {
 	in_twin sh -c "dkms remove kmem-rs/$v --all >/dev/null 2>&1; rm -rf /usr/src/kmem-rs-$v \
 		/usr/lib/modules/$REL/updates /var/lib/kmem-rs.keep && cp -al /var/lib/kmem-rs /var/lib/kmem-rs.keep"
 	local rc=0
+	# The other kernels: the newest 6.12 of trixie, and this release's cloud flavour.
+	local old cloud=${REL%-amd64}-cloud-amd64
+	old=$(in_twin apt-cache search --names-only '^linux-headers-6\.12\.[0-9.]+\+deb13-amd64$' |
+		cut -d' ' -f1 | sed 's/^linux-headers-//' | sort -V | tail -n1)
+	[ -n "$old" ] || die "no linux-headers-6.12.*-amd64 in $SUITE"
 	# shellcheck disable=SC2016
-	in_twin env REL="$REL" V="$v" W="$w" SUITE="$SUITE" KO="$ko" bash -c '
+	in_twin env REL="$REL" V="$v" W="$w" SUITE="$SUITE" KO="$ko" OLD="$old" CLOUD="$cloud" bash -c '
 		t() { echo "\$ $*"; "$@"; }
 		export DEBIAN_FRONTEND=noninteractive
 		cd "$W"
@@ -336,16 +341,33 @@ deb_user() {
 		dkms status | grep -q "^kmem-rs/$V, $REL, x86_64: installed" || { echo "not installed for $REL"; exit 1; }
 		t modinfo -F description "$KO"
 		modinfo -F description "$KO" | grep -q "(Rust)$" || exit 1
+		# New kernels after the package, as upgrades bring them: their headers package runs
+		# DKMS (/etc/kernel/header_postinst.d/dkms).  Debian 13'"'"'s own 6.12 is skipped (dkms.conf:
+		# 7.3 or later); the cloud flavour of the same 7.3.4, a second release with Rust, gets the
+		# module built (its own prepared tree).
+		t apt-get install -y --no-install-recommends "linux-headers-$OLD" || exit 1
+		t apt-get install -y --no-install-recommends -t "$SUITE-backports" "linux-headers-$CLOUD" || exit 1
+		t dkms status
+		dkms status | grep -q "^kmem-rs/$V, $CLOUD, x86_64: installed" || { echo "not built for $CLOUD"; exit 1; }
+		! dkms status | grep -q "$OLD" && ! ls /usr/lib/modules/$OLD/updates/dkms/kmem.ko* 2>/dev/null ||
+			{ echo "built for $OLD, which dkms.conf excludes"; exit 1; }
+		t modinfo -F vermagic "/usr/lib/modules/$CLOUD/updates/dkms/kmem.ko"
+		modinfo -F vermagic "/usr/lib/modules/$CLOUD/updates/dkms/kmem.ko" | grep -q "^$CLOUD " || exit 1
+		t dkms autoinstall -k "$OLD"
+		t dpkg-reconfigure kmem-rs-dkms || exit 1
+		t dkms status
 		rm -rf staging && mkdir -p "staging/lib/modules/$REL" &&
 			cp -a "/usr/lib/modules/$REL/updates" "staging/lib/modules/$REL/" || exit 1
 		t ls /var/lib/kmem-rs/kbuild
 		t cat /etc/modprobe.d/kmem-rs-dkms.conf
 		t apt-get remove -y kmem-rs-dkms || exit 1
 		t dkms status
-		t ls /usr/lib/modules/$REL/updates/dkms /var/lib/kmem-rs
-		! [ -e "$KO" ] && ! [ -e /var/lib/kmem-rs ] && [ -z "$(dkms status)" ] ||
-			{ echo "apt remove left the module, the prepared tree or the DKMS entry"; exit 1; }
-		t apt-get purge -y kmem-rs-dkms && t apt-get autoremove --purge -y
+		t ls /usr/lib/modules/$REL/updates/dkms /usr/lib/modules/$CLOUD/updates/dkms /var/lib/kmem-rs
+		! [ -e "$KO" ] && ! [ -e "/usr/lib/modules/$CLOUD/updates/dkms/kmem.ko" ] &&
+			! [ -e /var/lib/kmem-rs ] && [ -z "$(dkms status)" ] ||
+			{ echo "apt remove left a module, the prepared trees or the DKMS entry"; exit 1; }
+		t apt-get purge -y kmem-rs-dkms "linux-headers-$OLD" "linux-headers-$CLOUD" &&
+			t apt-get autoremove --purge -y
 	' >"$out/transcript.txt" 2>&1 || rc=1
 	in_twin sh -c "rm -rf /var/lib/kmem-rs && mv /var/lib/kmem-rs.keep /var/lib/kmem-rs"
 	cat "$out/transcript.txt"
