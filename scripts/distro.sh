@@ -374,6 +374,12 @@ deb_user() {
 	[ "$rc" = 0 ] || return 1
 	# (The updates/ tree as the package installed it, for a guest.)
 	copy_out "$ROOT$w/staging" "$out/staging"
+	# A UEFI variable store whose db holds the certificate of the key DKMS signed the module with
+	# (/var/lib/dkms/mok.pub, DER), as a machine whose firmware trusts it (vm-run --efi-vars).
+	openssl x509 -inform DER -in "$ROOT/var/lib/dkms/mok.pub" -out "$out/mok.pem"
+	openssl x509 -in "$out/mok.pem" -noout -subject -fingerprint -sha256
+	"$VIRT_FW_VARS" --input /usr/share/OVMF/OVMF_VARS_4M.fd --output "$out/efi-vars.fd" \
+		--add-db 5a6b8b74-3f2c-4b76-9c3f-6b6d6d2d6b73 "$out/mok.pem"
 }
 
 # build SRC OUT: the module's own build in the twin, from a copy of SRC's sources (the build

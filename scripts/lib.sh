@@ -14,6 +14,9 @@ BINDGEN=${BINDGEN:-$BINDGEN_ROOT/bin/bindgen}
 # QEMU 10 for the CXL guests (scripts/setup.sh unpacks it from bookworm-backports).
 CXL_QEMU_VERSION=${CXL_QEMU_VERSION:-10.0.2}
 CXL_QEMU_ROOT=$CACHE/qemu-$CXL_QEMU_VERSION
+VIRT_FW_VERSION=26.10
+VIRT_FW_ROOT=$CACHE/virt-firmware-$VIRT_FW_VERSION
+VIRT_FW_VARS=$VIRT_FW_ROOT/bin/virt-fw-vars
 
 export PATH=/usr/lib/llvm-19/bin:$PATH
 

@@ -23,6 +23,7 @@ DEB_PKGS=(
 	flex bison bc libelf-dev libssl-dev cpio python3 kmod
 	qemu-system-x86 busybox-static bash daxctl xz-utils
 	gcc libc6-dev debootstrap ndctl shellcheck
+	ovmf python3-venv openssl
 )
 
 apt_updated=0
@@ -159,10 +160,25 @@ install_bindgen() {
 		--root "$BINDGEN_ROOT" bindgen-cli --version "$BINDGEN_VERSION"
 }
 
+# virt-fw-vars (PyPI's virt-firmware, pinned, in a virtual environment of the project's cache):
+# a UEFI variable store with a certificate in db, for the module-signature guest of Debian's
+# kernel (distro.sh deb-user, vm-run --efi-vars).
+install_virt_firmware() {
+	if "$VIRT_FW_VARS" --help >/dev/null 2>&1 && [ -f "$VIRT_FW_ROOT/.kmem-rs-$VIRT_FW_VERSION" ]; then
+		return 0
+	fi
+	log "installing virt-firmware $VIRT_FW_VERSION from PyPI into $VIRT_FW_ROOT"
+	rm -rf "$VIRT_FW_ROOT"
+	/usr/bin/python3 -m venv "$VIRT_FW_ROOT"
+	"$VIRT_FW_ROOT/bin/pip" install -q "virt-firmware==$VIRT_FW_VERSION"
+	touch "$VIRT_FW_ROOT/.kmem-rs-$VIRT_FW_VERSION"
+}
+
 install_debs
 # The kernel source and Debian's stock kernel (scripts/distro.sh) come from trixie-backports.
 add_backports_source
 fetch_kernel_source
 install_bindgen
 install_cxl_qemu
+install_virt_firmware
 log "toolchain ready: KSRC=$KSRC BINDGEN=$BINDGEN"
