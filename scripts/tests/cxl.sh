@@ -49,10 +49,11 @@ cxl_makes_ram_regions() {
 # region_create (guest lib.sh) sets REGION and DAX, made by `cxl create-region -t ram` where the
 # tool can, otherwise by region_create through sysfs.
 region_make() {
-	local i m
+	local i m mds
 	cxl_makes_ram_regions || { region_create "$@"; return; }
-	REGION=$(cxl create-region -m -t ram -d decoder0.0 -w "$1" -g 4096 -s $(($1 * $2)) \
-		$(memdevs_of decoder0.0 | head -n "$1") | sed -nE 's/.*"region":"(region[0-9]+)".*/\1/p')
+	mapfile -t mds < <(memdevs_of decoder0.0 | head -n "$1")
+	REGION=$(cxl create-region -m -t ram -d decoder0.0 -w "$1" -g 4096 -s $(($1 * $2)) "${mds[@]}" |
+		sed -nE 's/.*"region":"(region[0-9]+)".*/\1/p')
 	[ -n "$REGION" ] || return 1
 	# (The tool enabled the region: its dax device comes as region_create waits for it.)
 	for ((i = 0; i < 200; i++)); do
