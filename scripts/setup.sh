@@ -164,13 +164,14 @@ install_bindgen() {
 # a UEFI variable store with a certificate in db, for the module-signature guest of Debian's
 # kernel (distro.sh deb-user, vm-run --efi-vars).
 install_virt_firmware() {
-	if "$VIRT_FW_VARS" --help >/dev/null 2>&1 && [ -f "$VIRT_FW_ROOT/.kmem-rs-$VIRT_FW_VERSION" ]; then
+	if [ -x "$VIRT_FW_VARS" ] && [ -f "$VIRT_FW_ROOT/.kmem-rs-$VIRT_FW_VERSION" ]; then
 		return 0
 	fi
 	log "installing virt-firmware $VIRT_FW_VERSION from PyPI into $VIRT_FW_ROOT"
 	rm -rf "$VIRT_FW_ROOT"
 	/usr/bin/python3 -m venv "$VIRT_FW_ROOT"
 	"$VIRT_FW_ROOT/bin/pip" install -q "virt-firmware==$VIRT_FW_VERSION"
+	"$VIRT_FW_VARS" --help >/dev/null || die "virt-fw-vars does not run ($VIRT_FW_VARS)"
 	touch "$VIRT_FW_ROOT/.kmem-rs-$VIRT_FW_VERSION"
 }
 
