@@ -73,13 +73,44 @@ bg_gates_start() {
 	) >"$LOGDIR/gates-beside.out" 2>&1 &
 	BG_PID=$!
 }
+# lane_end PID OUT: wait for a lane of gates, print its result lines and count them.
+lane_end() {
+	wait "$1"
+	cat "$2"
+	PASS=$((PASS + $(grep -c '^PASS: ' "$2")))
+	FAIL=$((FAIL + $(grep -c '^FAIL: ' "$2")))
+}
 bg_gates_end() {
+	if [ -n "$EARLY_PID" ]; then
+		lane_end "$EARLY_PID" "$LOGDIR/gates-early.out"
+		EARLY_PID=""
+	fi
 	[ -n "$BG_PID" ] || return 0
-	wait "$BG_PID"
+	lane_end "$BG_PID" "$LOGDIR/gates-beside.out"
 	BG_PID="" BG_GATES=()
-	cat "$LOGDIR/gates-beside.out"
-	PASS=$((PASS + $(grep -c '^PASS: ' "$LOGDIR/gates-beside.out")))
-	FAIL=$((FAIL + $(grep -c '^FAIL: ' "$LOGDIR/gates-beside.out")))
+}
+# early_gates NAME COMMAND [ARGS] ; NAME COMMAND [ARGS] ...: bg_gates that build no kernel and
+# use neither the toolchain twin nor anything a prerequisite makes, started at once in a lane
+# of their own beside the foreground gates and the prerequisites, which are mostly one process
+# at a time and leave the second core idle (before: beside the guest runs, whose cores they
+# shared). Their result lines join the others with bg_gate's.
+EARLY_PID=""
+early_gates() {
+	local lane=() cur=() a
+	for a in "$@" ";"; do
+		if [ "$a" = ";" ]; then
+			[ ${#cur[@]} = 0 ] || lane+=("$(printf '%q ' gate "${cur[@]}")")
+			cur=()
+		else
+			cur+=("$a")
+		fi
+	done
+	(
+		t0=$SECONDS
+		for g in "${lane[@]}"; do eval "$g"; done
+		echo "# gates beside the foreground gates: $((SECONDS - t0)) s"
+	) >"$LOGDIR/gates-early.out" 2>&1 &
+	EARLY_PID=$!
 }
 # replayed OUTPUT: the run whose OUTPUT this is was replayed from the oracle cache (vm-run's note).
 replayed() { grep -q '^# vm-run: .* replayed from the oracle cache' "$1"; }
@@ -345,12 +376,28 @@ mapfile -t RUST_FILES < <(find src -name '*.rs' ! -name bindings_generated.rs | 
 section "quality gates (build, series, in-tree builds)"
 gate "compiler warnings: none" no_warnings
 gate "rustfmt --check (kernel .rustfmt.toml)" make -s rustfmtcheck
-bg_gate "make CLIPPY=1: no warnings" clippy_clean
+# Debian's shellcheck on every shell script, at its warning level: the host's scripts by their
+# shebangs, the guest's suites and library as bash. Not reported: SC1091 (a sourced file the host
+# does not have: the guest's /test/lib.sh) and SC2317 (code reached only through a function
+# name passed as an argument: gate NAME FUNCTION, check NAME FUNCTION).
+shellcheck_clean() {
+	local host=() guest=() f
+	for f in scripts/* scripts/guest/* .ci/run; do
+		[ -f "$f" ] && head -n1 "$f" | grep -qE '^#!.*(ba)?sh' && host+=("$f")
+	done
+	guest=(scripts/guest/lib.sh scripts/tests/*.sh)
+	echo "${#host[@]} host scripts, ${#guest[@]} guest scripts"
+	shellcheck -S warning -e SC1091,SC2317 -f gcc "${host[@]}" &&
+		shellcheck -s bash -S warning -e SC1091,SC2317 -f gcc "${guest[@]}"
+}
+# Safety by construction (compile-fail): safe driver code that would add any range as System
+# RAM, take over a resource, or keep an attribute's borrow of the bound device is rejected by
+# the compiler.
+early_gates "make CLIPPY=1: no warnings" clippy_clean \; \
+	"compile-fail: the abstractions reject unsound safe code ($(ls "$here"/compile-fail/*.rs | wc -l) snippets)" \
+	"$here/compile-fail.sh" \; \
+	"shellcheck: every shell script, no warning" shellcheck_clean
 gate "driver layer has no unsafe/bindings" driver_has_no_unsafe
-# Safety by construction: safe driver code that would add any range as System RAM, take over a
-# resource, or keep an attribute's borrow of the bound device is rejected by the compiler.
-bg_gate "compile-fail: the abstractions reject unsound safe code ($(ls "$here"/compile-fail/*.rs | wc -l) snippets)" \
-	"$here/compile-fail.sh"
 gate "import graph: abstractions never import the driver, no cycles" layers
 # The private bindings (src/kernel/bindings.rs) hold only what rust/bindings lacks: every
 # `bindings::NAME` the abstractions use (kernel-owned ones are written `kernel::bindings::`) is
@@ -544,21 +591,6 @@ LINES
 	return $bad
 }
 gate "vm-run's splat matcher: every report kind, no false alarm" splat_matcher
-# Debian's shellcheck on every shell script, at its warning level: the host's scripts by their
-# shebangs, the guest's suites and library as bash. Not reported: SC1091 (a sourced file the host
-# does not have: the guest's /test/lib.sh) and SC2317 (code reached only through a function
-# name passed as an argument: gate NAME FUNCTION, check NAME FUNCTION).
-shellcheck_clean() {
-	local host=() guest=() f
-	for f in scripts/* scripts/guest/* .ci/run; do
-		[ -f "$f" ] && head -n1 "$f" | grep -qE '^#!.*(ba)?sh' && host+=("$f")
-	done
-	guest=(scripts/guest/lib.sh scripts/tests/*.sh)
-	echo "${#host[@]} host scripts, ${#guest[@]} guest scripts"
-	shellcheck -S warning -e SC1091,SC2317 -f gcc "${host[@]}" &&
-		shellcheck -s bash -S warning -e SC1091,SC2317 -f gcc "${guest[@]}"
-}
-bg_gate "shellcheck: every shell script, no warning" shellcheck_clean
 # The KTAP parser that counts every guest run's results (scripts/ktap.py), on its own cases.
 gate "scripts/ktap.py: its unit tests ($(grep -c '    def test_' "$here/test_ktap.py") cases)" \
 	python3 "$here/test_ktap.py"
