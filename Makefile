@@ -52,7 +52,7 @@ KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) $(KTOOLCHAIN) $(if $(CLIPPY),CLIPPY=1)
 
 export PATH := /usr/lib/llvm-19/bin:$(PATH)
 
-.PHONY: all modules modules-debug install setup kernel kernel-debug check check-debug check-distro check-cxl \
+.PHONY: all modules modules-debug install setup kernel kernel-debug check check-debug check-distro check-cxl check-ndctl \
 	check-intree demo bench \
 	series series-verify series-absorb series-edit series-save series-bisect series-kunit \
 	rustfmt rustfmtcheck clean
@@ -106,6 +106,9 @@ check-distro:
 
 check-cxl:
 	KMEM_CXL=full $(SCRIPTS)/check.sh
+
+check-ndctl:
+	KMEM_NDCTL=full $(SCRIPTS)/check.sh
 
 # The in-tree builds as a module and built in (a kernel build each, about 5-7 min cold, and the
 # parity suite on each), and the MEMORY_HOTREMOVE=n compile check.

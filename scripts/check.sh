@@ -15,6 +15,8 @@
 #   KMEM_NO_DISTRO=1        skip the Debian stock kernel's gates and runs (counted as skipped)
 #   KMEM_CXL=full           (make check-cxl) only the CXL guest runs, all of them; make check runs
 #                           a subset
+#   KMEM_NDCTL=full         (make check-ndctl) only the Debian stock kernel's gates and the runs of
+#                           pmem-backed dax and ndctl's own tests, all of them; make check runs a subset
 #   KMEM_NO_ORACLE_CACHE=1  boot every C reference run (by default a C run whose inputs are those
 #                           of an earlier passed run is replayed from $CACHE/oracle: vm-run)
 #
@@ -273,7 +275,7 @@ section "setup, kernel and modules"
 # --- toolchain, kernel, modules ---------------------------------------------------------
 "$here/setup.sh" || { fail "toolchain setup"; finish; }
 DISTRO_ONLY=""
-[ "${KMEM_DISTRO:-}" = full ] && DISTRO_ONLY=1
+{ [ "${KMEM_DISTRO:-}" = full ] || [ "${KMEM_NDCTL:-}" = full ]; } && DISTRO_ONLY=1
 if [ -n "$DISTRO_ONLY" ]; then
 	: # the distribution kernel needs none of the project's kernels
 elif ! "$here/kernel.sh"; then
@@ -748,6 +750,7 @@ TARGET=check
 [ -n "${KMEM_DEBUG:-}" ] && TARGET=debug
 [ "${KMEM_CXL:-}" = full ] && TARGET=cxl
 [ -n "$DISTRO_ONLY" ] && TARGET=distro
+[ "${KMEM_NDCTL:-}" = full ] && TARGET=ndctl
 
 # --- prerequisites (needs=NAME: need_NAME, made once) ---------------------------------------
 # Debian's own vmlinuz (7.3.4+deb13-amd64, GCC-built, Rust enabled, online at probe) and its own
@@ -783,7 +786,7 @@ distro_gates() {
 	gate "distro: every symbol kmem_holdpage.ko imports is exported by the stock kernel" \
 		"$here/distro.sh" check-imports "$repo/build/distro/kunit/kmem_holdpage.ko"
 	# (make check-distro builds it before its install path: need_distro_deb.)
-	[ "$TARGET" = distro ] || bg_gate "$DEB_GATE" "$here/distro.sh" deb "$repo/build/distro-deb"
+	[ -n "$DISTRO_ONLY" ] || bg_gate "$DEB_GATE" "$here/distro.sh" deb "$repo/build/distro-deb"
 }
 DEB_GATE="distro: the Debian package kmem-rs-dkms (debian/) builds in the twin, lintian --pedantic clean"
 # need_distro_deb: that package built, then the user's path with it in the twin (distro.sh
@@ -815,6 +818,16 @@ need_distro_dkms() { distro_user_path dkms "dkms add/build/install in the twin";
 need_distro_cxl() {
 	gate "distro: Debian 13's cxl tool (ndctl 81) and its libraries for the guest" \
 		"$here/distro.sh" cxl-tool "$repo/build/distro-cxl"
+}
+# need_ndctl81, need_ndctl_tests: Debian 13's ndctl, daxctl, cxl and jq for the guest; the test/
+# directory of its ndctl source (release 81), unmodified.
+need_ndctl81() {
+	gate "distro: Debian 13's ndctl, daxctl, cxl (ndctl 81) and jq with their libraries for the guest" \
+		"$here/distro.sh" ndctl-tools "$repo/build/ndctl81"
+}
+need_ndctl_tests() {
+	gate "distro: ndctl's own tests (test/ of Debian 13's ndctl 81 source, apt-get source, unmodified)" \
+		"$here/distro.sh" ndctl-tests "$repo/build/ndctl-test"
 }
 need_intree() {
 	[ "$INTREE_OK" = 1 ] || { fail "in-tree guest runs: the series did not build"; return 1; }

@@ -22,6 +22,8 @@
 #   scripts/distro.sh deb-user OUT     that package installed (DKMS builds the module), then removed,
 #                                      in the twin as a user does it; its updates/ copied to OUT
 #   scripts/distro.sh cxl-tool OUT     Debian 13's cxl tool and its libraries, for a guest (OUT/cxl)
+#   scripts/distro.sh ndctl-tools OUT  Debian 13's ndctl, daxctl, cxl (ndctl 81) and jq, the same way
+#   scripts/distro.sh ndctl-tests OUT  the test/ directory of Debian 13's ndctl source, unmodified
 #   scripts/distro.sh run CMD...       run CMD in the twin (the repository at /src/kmem-rs, ro)
 #   scripts/distro.sh --print-guest    the guest directory (for vm-run's KMEM_KBUILD)
 #
@@ -156,16 +158,17 @@ prepare_kernel() {
 
 # 4. What vm-run boots: Debian's vmlinuz, and Debian's dax modules (xz-compressed, as packaged)
 #    with modules.dep made by depmod.  The Rust kmem.ko is added by vm-run per run.
-#    For vm-run --cxl: Debian's CXL drivers (cxl_acpi needs cxl_pmem, which needs libnvdimm).
-GUEST_STAMP="Debian $REL ($VER), dax and cxl modules"
+#    For vm-run --cxl: Debian's CXL drivers (cxl_acpi needs cxl_pmem, which needs libnvdimm); for
+#    --pmem and --nvdimm its NVDIMM drivers (nd_e820, nd_pmem, nd_btt, nfit).
+GUEST_STAMP="Debian $REL ($VER), dax, cxl and nvdimm modules"
 make_guest() {
 	[ "$(cat "$GUEST/.kmem-rs-done" 2>/dev/null)" = "$GUEST_STAMP" ] && return 0
 	rm -rf "$GUEST"
 	local mods=$GUEST/modroot/lib/modules/$REL src=$PKG/linux-modules/usr/lib/modules/$REL ko dep
 	[ -d "$src/kernel/drivers/dax" ] || die "linux-modules-$REL has no kernel/drivers/dax"
-	mkdir -p "$mods/kernel/drivers/nvdimm" "$GUEST/arch/x86/boot" "$GUEST/include/config"
-	cp -a "$src/kernel/drivers/dax" "$src/kernel/drivers/cxl" "$mods/kernel/drivers/"
-	cp "$src/kernel/drivers/nvdimm/libnvdimm.ko.xz" "$mods/kernel/drivers/nvdimm/"
+	mkdir -p "$mods/kernel/drivers/acpi" "$GUEST/arch/x86/boot" "$GUEST/include/config"
+	cp -a "$src/kernel/drivers/dax" "$src/kernel/drivers/cxl" "$src/kernel/drivers/nvdimm" "$mods/kernel/drivers/"
+	cp -a "$src/kernel/drivers/acpi/nfit" "$mods/kernel/drivers/acpi/"
 	# Every module's dependencies are in the guest.
 	while read -r ko; do
 		for dep in $(modinfo -F depends "$ko" | tr ',' ' '); do
@@ -178,26 +181,61 @@ make_guest() {
 	echo "$REL" >"$GUEST/include/config/kernel.release"
 	echo "$GUEST_STAMP" >"$GUEST/.kmem-rs-done"
 }
-# cxl_tool OUT: Debian 13's cxl tool (ndctl 81, installed in the twin) for a guest, with its own
-# libraries and dynamic loader (the guest's userland is the host's): OUT/cxl runs it from
-# /test/NAME (vm-run --file=OUT, NAME the last part of OUT; cxl.sh puts it first on the PATH).
-cxl_tool() {
-	local out=$1 lib g
+# tool_bundle OUT PKG:BIN...: programs of Debian 13 (installed in the twin from their packages)
+# for a guest, with their own libraries and dynamic loader (the guests' userland is the host's,
+# an older Debian): OUT/BIN runs OUT/bin/BIN that way, from /test/$(basename OUT) in the guest.
+tool_bundle() {
+	local out=$1 lib g pb pkgs=() bins=() b
+	shift
+	for pb in "$@"; do pkgs+=("${pb%%:*}") bins+=("${pb#*:}"); done
 	g=/test/$(basename "$out")
-	in_twin sh -c "dpkg -s cxl >/dev/null 2>&1 || { apt-get update -qq &&
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends cxl; }" \
-		>>"$D/twin-apt.log" 2>&1 || die "apt-get install cxl in the twin failed (log: $D/twin-apt.log)"
+	in_twin sh -c "dpkg -s ${pkgs[*]} >/dev/null 2>&1 || { apt-get update -qq &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${pkgs[*]}; }" \
+		>>"$D/twin-apt.log" 2>&1 || die "apt-get install ${pkgs[*]} in the twin failed (log: $D/twin-apt.log)"
 	rm -rf "$out"
 	mkdir -p "$out/bin" "$out/lib"
-	cp "$ROOT/usr/bin/cxl" "$out/bin/"
-	for lib in $(in_twin ldd /usr/bin/cxl | grep -oE '/[^ ]+'); do
-		cp -L "$ROOT$lib" "$out/lib/"
+	for pb in "$@"; do
+		b=${pb#*:}
+		cp "$ROOT/usr/bin/$b" "$out/bin/"
+		for lib in $(in_twin ldd "/usr/bin/$b" | grep -oE '/[^ ]+'); do
+			cp -L "$ROOT$lib" "$out/lib/"
+		done
+		printf '#!/bin/bash\n# %s'"'"'s %s (%s %s) with its own libraries.\nexec %s/lib/ld-linux-x86-64.so.2 --library-path %s/lib %s/bin/%s "$@"\n' \
+			"$SUITE" "$b" "${pb%%:*}" "$(in_twin dpkg-query -W -f '${Version}' "${pb%%:*}")" "$g" "$g" "$g" "$b" >"$out/$b"
+		chmod 755 "$out/$b"
+		cat "$out/$b"
 	done
-	[ -f "$out/lib/ld-linux-x86-64.so.2" ] || die "no dynamic loader for $SUITE's cxl"
-	printf '#!/bin/bash\n# %s'"'"'s cxl (ndctl %s) with its own libraries.\nexec %s/lib/ld-linux-x86-64.so.2 --library-path %s/lib %s/bin/cxl "$@"\n' \
-		"$SUITE" "$(in_twin dpkg-query -W -f '${Version}' cxl)" "$g" "$g" "$g" >"$out/cxl"
-	chmod 755 "$out/cxl"
-	cat "$out/cxl"
+	[ -f "$out/lib/ld-linux-x86-64.so.2" ] || die "no dynamic loader for $SUITE's ${bins[*]}"
+}
+
+# ndctl_tests OUT: the test/ directory of Debian 13's ndctl source (upstream release 81 as Debian
+# ships it: its orig tarball from the archive, checked against the sha256 of the archive's Sources
+# index, which apt verified with the index's signature), unmodified, in OUT, for the guests that
+# run ndctl's own tests (scripts/tests/ndctl.sh).
+ndctl_tests() {
+	local out=$1 dl=$CACHE/dl/distro ent dir sum name
+	in_twin sh -c "[ -s /etc/apt/sources.list.d/kmem-rs-src.list ] && [ -n \"\$(ls /var/lib/apt/lists/*_source_Sources* 2>/dev/null)\" ] || {
+		echo 'deb-src $MIRROR $SUITE main' >/etc/apt/sources.list.d/kmem-rs-src.list && apt-get update -qq; }" \
+		>>"$D/twin-apt.log" 2>&1 || die "apt-get update with $SUITE's sources in the twin failed (log: $D/twin-apt.log)"
+	# The ndctl stanza of the Sources index: its Directory and the orig tarball's sha256 and name.
+	ent=$(awk '/^Package: ndctl$/ {p = 1} p && /^$/ {exit} p && /^Directory:/ {print "dir", $2}
+			p && /^Checksums-Sha256:/ {c = 1; next} p && c && /^ / && $3 ~ /orig\.tar/ {print "orig", $1, $3}
+			p && /^[A-Z]/ {c = 0}' "$ROOT"/var/lib/apt/lists/*_"$SUITE"_main_source_Sources)
+	dir=$(sed -n 's/^dir //p' <<<"$ent")
+	read -r sum name < <(sed -n 's/^orig //p' <<<"$ent")
+	[ -n "$dir" ] && [ -n "$sum" ] && [ -n "$name" ] || die "no ndctl source in $SUITE's Sources index"
+	mkdir -p "$dl"
+	if ! { [ -f "$dl/$name" ] && echo "$sum  $dl/$name" | sha256sum -c --quiet; }; then
+		log "downloading $name ($SUITE's ndctl source)"
+		curl -sSfL -o "$dl/$name.tmp" "$MIRROR/$dir/$name" || die "cannot download $MIRROR/$dir/$name"
+		echo "$sum  $dl/$name.tmp" | sha256sum -c --quiet || die "$name: not the sha256 of $SUITE's Sources index"
+		mv "$dl/$name.tmp" "$dl/$name"
+	fi
+	rm -rf "$out"
+	mkdir -p "$out"
+	tar -xf "$dl/$name" -C "$out" --strip-components=2 --wildcards '*/test/*'
+	[ -f "$out/daxctl-devices.sh" ] && [ -f "$out/common" ] || die "$name has no test/daxctl-devices.sh"
+	echo "$name (sha256 $sum, as $SUITE's Sources index lists it): test/, $(find "$out" -type f | wc -l) files"
 }
 
 check_config() {
@@ -424,7 +462,9 @@ check-imports) check_imports "$2" ;;
 build) build_module "$2" "$3" ;;
 install) install_staging "$2" ;;
 dkms) dkms_flow "$2" ;;
-cxl-tool) cxl_tool "$2" ;;
+cxl-tool) tool_bundle "$2" cxl:cxl ;;
+ndctl-tools) tool_bundle "$2" ndctl:ndctl daxctl:daxctl cxl:cxl jq:jq ;;
+ndctl-tests) ndctl_tests "$2" ;;
 deb) deb_build "$2" ;;
 deb-user) deb_user "$2" ;;
 run) shift; in_twin "$@" ;;

@@ -23,7 +23,7 @@ DEB_PKGS=(
 	flex bison bc libelf-dev libssl-dev cpio python3 kmod
 	qemu-system-x86 busybox-static bash daxctl xz-utils
 	gcc libc6-dev debootstrap ndctl shellcheck
-	ovmf python3-venv openssl
+	ovmf python3-venv openssl curl
 )
 
 apt_updated=0

@@ -3,6 +3,10 @@
 # driver: the daxctl-devices.sh flow of ndctl, adapted to the hmem device.
 . "${0%/*}/lib.sh"
 plan 24
+# KMEM_DAXCTL=DIR: the daxctl of DIR (/test/ndctl81: Debian 13's, ndctl 81) instead of the guest's
+# (Debian 12's, ndctl 76.1).
+[ -z "${KMEM_DAXCTL:-}" ] || PATH=$KMEM_DAXCTL:$PATH
+diag "daxctl $(daxctl version)"
 mode_of() { daxctl list -d $DAX 2>/dev/null | tr -d ' \n' | sed -nE 's/.*"mode":"([a-z-]+)".*/\1/p'; }
 # dx NAME ARGS...: run daxctl, record its exit status as an observation.
 dx() {
