@@ -826,8 +826,13 @@ need_ndctl81() {
 		"$here/distro.sh" ndctl-tools "$repo/build/ndctl81"
 }
 need_ndctl_tests() {
-	gate "distro: ndctl's own tests (test/ of Debian 13's ndctl 81 source, apt-get source, unmodified)" \
+	gate "distro: ndctl's own tests (test/ of Debian 13's ndctl 81 source, the archive's sha256, unmodified)" \
 		"$here/distro.sh" ndctl-tests "$repo/build/ndctl-test"
+}
+# need_ndctl_patched: that ndctl with the project's daxctl series (contrib/ndctl), built in the twin.
+need_ndctl_patched() {
+	gate "distro: ndctl 81 with contrib/ndctl's patches builds in the twin (meson, no warnings)" \
+		"$here/distro.sh" ndctl-patched "$repo/build/ndctl-patched"
 }
 need_intree() {
 	[ "$INTREE_OK" = 1 ] || { fail "in-tree guest runs: the series did not build"; return 1; }

@@ -24,6 +24,7 @@
 #   scripts/distro.sh cxl-tool OUT     Debian 13's cxl tool and its libraries, for a guest (OUT/cxl)
 #   scripts/distro.sh ndctl-tools OUT  Debian 13's ndctl, daxctl, cxl (ndctl 81) and jq, the same way
 #   scripts/distro.sh ndctl-tests OUT  the test/ directory of Debian 13's ndctl source, unmodified
+#   scripts/distro.sh ndctl-patched OUT  that ndctl with contrib/ndctl's patches, built in the twin
 #   scripts/distro.sh run CMD...       run CMD in the twin (the repository at /src/kmem-rs, ro)
 #   scripts/distro.sh --print-guest    the guest directory (for vm-run's KMEM_KBUILD)
 #
@@ -208,12 +209,11 @@ tool_bundle() {
 	[ -f "$out/lib/ld-linux-x86-64.so.2" ] || die "no dynamic loader for $SUITE's ${bins[*]}"
 }
 
-# ndctl_tests OUT: the test/ directory of Debian 13's ndctl source (upstream release 81 as Debian
-# ships it: its orig tarball from the archive, checked against the sha256 of the archive's Sources
-# index, which apt verified with the index's signature), unmodified, in OUT, for the guests that
-# run ndctl's own tests (scripts/tests/ndctl.sh).
-ndctl_tests() {
-	local out=$1 dl=$CACHE/dl/distro ent dir sum name
+# ndctl_orig: the path of Debian 13's ndctl source (upstream release 81 as Debian ships it: its
+# orig tarball from the archive, checked against the sha256 of the archive's Sources index, which
+# apt verified with the index's signature), downloaded once into the cache.
+ndctl_orig() {
+	local dl=$CACHE/dl/distro ent dir sum name
 	in_twin sh -c "[ -s /etc/apt/sources.list.d/kmem-rs-src.list ] && [ -n \"\$(ls /var/lib/apt/lists/*_source_Sources* 2>/dev/null)\" ] || {
 		echo 'deb-src $MIRROR $SUITE main' >/etc/apt/sources.list.d/kmem-rs-src.list && apt-get update -qq; }" \
 		>>"$D/twin-apt.log" 2>&1 || die "apt-get update with $SUITE's sources in the twin failed (log: $D/twin-apt.log)"
@@ -226,16 +226,77 @@ ndctl_tests() {
 	[ -n "$dir" ] && [ -n "$sum" ] && [ -n "$name" ] || die "no ndctl source in $SUITE's Sources index"
 	mkdir -p "$dl"
 	if ! { [ -f "$dl/$name" ] && echo "$sum  $dl/$name" | sha256sum -c --quiet; }; then
-		log "downloading $name ($SUITE's ndctl source)"
+		log "downloading $name ($SUITE's ndctl source)" >&2
 		curl -sSfL -o "$dl/$name.tmp" "$MIRROR/$dir/$name" || die "cannot download $MIRROR/$dir/$name"
 		echo "$sum  $dl/$name.tmp" | sha256sum -c --quiet || die "$name: not the sha256 of $SUITE's Sources index"
 		mv "$dl/$name.tmp" "$dl/$name"
 	fi
+	echo "$dl/$name $sum"
+}
+
+# ndctl_tests OUT: the test/ directory of that source, unmodified, in OUT, for the guests that
+# run ndctl's own tests (scripts/tests/ndctl.sh).
+ndctl_tests() {
+	local out=$1 orig sum
+	read -r orig sum < <(ndctl_orig)
+	[ -n "$orig" ] || die "no ndctl source"
 	rm -rf "$out"
 	mkdir -p "$out"
-	tar -xf "$dl/$name" -C "$out" --strip-components=2 --wildcards '*/test/*'
-	[ -f "$out/daxctl-devices.sh" ] && [ -f "$out/common" ] || die "$name has no test/daxctl-devices.sh"
-	echo "$name (sha256 $sum, as $SUITE's Sources index lists it): test/, $(find "$out" -type f | wc -l) files"
+	tar -xf "$orig" -C "$out" --strip-components=2 --wildcards '*/test/*'
+	[ -f "$out/daxctl-devices.sh" ] && [ -f "$out/common" ] || die "$orig has no test/daxctl-devices.sh"
+	echo "$(basename "$orig") (sha256 $sum, as $SUITE's Sources index lists it): test/, $(find "$out" -type f | wc -l) files"
+}
+
+# ndctl_patched OUT: ndctl 81 (Debian 13's source, as ndctl_tests fetches it) with the project's
+# patch series for daxctl (contrib/ndctl/*.patch: daxctl drives a device's 'state'), built in the
+# twin with meson (no docs or systemd units; what the guests need of it is
+# ndctl, daxctl, cxl and the test scripts), and bundled as tool_bundle does: OUT/ndctl,
+# OUT/daxctl, OUT/cxl, OUT/jq run from /test/$(basename OUT), OUT/test the patched test/. A build
+# of the same source and patches is not repeated.
+NDCTL_BUILD_PKGS=(meson ninja-build pkgconf gcc libc6-dev libkmod-dev libudev-dev uuid-dev libjson-c-dev
+	libiniparser-dev libkeyutils-dev libtracefs-dev libtraceevent-dev jq)
+ndctl_patched() {
+	local out=$1 w=/var/lib/kmem-rs/src/ndctl-patched orig sum key b src lib g p
+	local ld=$w/dest/usr/lib
+	g=/test/$(basename "$out")
+	read -r orig sum < <(ndctl_orig)
+	[ -n "$orig" ] || die "no ndctl source"
+	key=$(cat "$orig" "$repo"/contrib/ndctl/0*.patch | sha256sum | cut -c1-16)
+	if [ "$(cat "$ROOT$w/.kmem-rs-built" 2>/dev/null)" != "$key" ]; then
+		in_twin sh -c "dpkg -s ${NDCTL_BUILD_PKGS[*]} >/dev/null 2>&1 || { apt-get update -qq &&
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${NDCTL_BUILD_PKGS[*]}; }" \
+			>>"$D/twin-apt.log" 2>&1 || die "apt-get install of ndctl's build dependencies failed (log: $D/twin-apt.log)"
+		rm -rf "$ROOT$w"
+		mkdir -p "$ROOT$w"
+		tar -xf "$orig" -C "$ROOT$w" --strip-components=1
+		for p in "$repo"/contrib/ndctl/0*.patch; do
+			[[ $p == */0000-cover-letter.patch ]] && continue
+			(cd "$ROOT$w" && patch -p1 -s --no-backup-if-mismatch) <"$p" ||
+				die "$(basename "$p") does not apply to $(basename "$orig")"
+		done
+		log "building ndctl 81 with contrib/ndctl's patches in the twin"
+		in_twin sh -c "cd $w && meson setup -Ddocs=disabled -Dsystemd=disabled \
+			--prefix=/usr build >build.log 2>&1 &&
+			ninja -C build -j${KMEM_JOBS:-3} >>build.log 2>&1 && DESTDIR=$w/dest ninja -C build install >>build.log 2>&1" ||
+			{ tail -n 30 "$ROOT$w/build.log" >&2; die "ndctl with the patches does not build (log: $ROOT$w/build.log)"; }
+		grep -E '(^|: )warning' "$ROOT$w/build.log" && die "warnings in the ndctl build"
+		echo "$key" >"$ROOT$w/.kmem-rs-built"
+	fi
+	rm -rf "$out"
+	mkdir -p "$out/bin" "$out/lib"
+	for b in ndctl daxctl cxl jq; do
+		src=$w/dest/usr/bin/$b
+		[ "$b" = jq ] && src=/usr/bin/jq
+		cp "$ROOT$src" "$out/bin/"
+		for lib in $(in_twin env LD_LIBRARY_PATH="$ld" ldd "$src" | grep -oE '/[^ ]+'); do
+			cp -L "$ROOT$lib" "$out/lib/"
+		done
+		printf '#!/bin/bash\n# %s (ndctl 81 with contrib/ndctl'"'"'s patches, built in the %s twin) with its own libraries.\nexec %s/lib/ld-linux-x86-64.so.2 --library-path %s/lib %s/bin/%s "$@"\n' \
+			"$b" "$SUITE" "$g" "$g" "$g" "$b" >"$out/$b"
+		chmod 755 "$out/$b"
+	done
+	cp -a "$ROOT$w/test" "$out/test"
+	echo "ndctl 81 ($(basename "$orig")) with contrib/ndctl's patches: $out"
 }
 
 check_config() {
@@ -465,6 +526,7 @@ dkms) dkms_flow "$2" ;;
 cxl-tool) tool_bundle "$2" cxl:cxl ;;
 ndctl-tools) tool_bundle "$2" ndctl:ndctl daxctl:daxctl cxl:cxl jq:jq ;;
 ndctl-tests) ndctl_tests "$2" ;;
+ndctl-patched) ndctl_patched "$2" ;;
 deb) deb_build "$2" ;;
 deb-user) deb_user "$2" ;;
 run) shift; in_twin "$@" ;;

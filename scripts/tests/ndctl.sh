@@ -8,10 +8,21 @@
 # ndctl's own runner (meson test) reads it: 0 passed, 77 skipped, anything else failed; its
 # output (bash -x) is printed when it did not pass.
 #
-#   ndctl.sh TEST.sh...
+#   ndctl.sh [--tools=DIR] [--tests=DIR] TEST.sh...
+#
+# --tools=DIR: ndctl, daxctl, cxl and jq of DIR instead (/test/ndctl-patched: ndctl 81 with the
+# project's daxctl patches, contrib/ndctl); --tests=DIR: the test scripts of DIR (its test/, with
+# the series' own test).
 . "${0%/*}/lib.sh"
 T81=/test/ndctl81
 TD=/test/ndctl-test
+while [[ "${1:-}" == --* ]]; do
+	case $1 in
+	--tools=*) T81=${1#--tools=} ;;
+	--tests=*) TD=${1#--tests=} ;;
+	esac
+	shift
+done
 plan $(($# + 1))
 export NDCTL=$T81/ndctl DAXCTL=$T81/daxctl CXL=$T81/cxl TEST_PATH=$TD
 PATH=$T81:$PATH
@@ -28,6 +39,7 @@ region=$(ndctl list -R -b ACPI.NFIT 2>/dev/null | sed -nE 's/.*"dev":"(region[0-
 R=/sys/bus/nd/devices/${region:-none}
 avail=$(($(cat $R/available_size 2>/dev/null || echo 0)))
 diag "$region: $(cat $R/size 2>/dev/null) bytes, $avail allocatable"
+diag "$T81/ndctl: $(sed -n 2p $T81/ndctl)"
 expect_eq "ndctl 81; the emulated NVDIMM's bus (ACPI.NFIT), one DIMM, labels initialized: $region has 4 GiB to allocate" \
 	"81 ACPI.NFIT nmem0 yes" "$(ndctl version) ${buses% } ${dimms% } $( ((avail >= 4 << 30)) && echo yes)"
 for t in "$@"; do
