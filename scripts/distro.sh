@@ -186,10 +186,9 @@ make_guest() {
 # for a guest, with their own libraries and dynamic loader (the guests' userland is the host's,
 # an older Debian): OUT/BIN runs OUT/bin/BIN that way, from /test/$(basename OUT) in the guest.
 tool_bundle() {
-	local out=$1 lib g pb pkgs=() bins=() b
+	local out=$1 pb pkgs=() bins=() b
 	shift
 	for pb in "$@"; do pkgs+=("${pb%%:*}") bins+=("${pb#*:}"); done
-	g=/test/$(basename "$out")
 	in_twin sh -c "dpkg -s ${pkgs[*]} >/dev/null 2>&1 || { apt-get update -qq &&
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${pkgs[*]}; }" \
 		>>"$D/twin-apt.log" 2>&1 || die "apt-get install ${pkgs[*]} in the twin failed (log: $D/twin-apt.log)"
@@ -197,16 +196,25 @@ tool_bundle() {
 	mkdir -p "$out/bin" "$out/lib"
 	for pb in "$@"; do
 		b=${pb#*:}
-		cp "$ROOT/usr/bin/$b" "$out/bin/"
-		for lib in $(in_twin ldd "/usr/bin/$b" | grep -oE '/[^ ]+'); do
-			cp -L "$ROOT$lib" "$out/lib/"
-		done
-		printf '#!/bin/bash\n# %s'"'"'s %s (%s %s) with its own libraries.\nexec %s/lib/ld-linux-x86-64.so.2 --library-path %s/lib %s/bin/%s "$@"\n' \
-			"$SUITE" "$b" "${pb%%:*}" "$(in_twin dpkg-query -W -f '${Version}' "${pb%%:*}")" "$g" "$g" "$g" "$b" >"$out/$b"
-		chmod 755 "$out/$b"
+		bundle_bin "$out" "/usr/bin/$b" "" \
+			"$SUITE's $b (${pb%%:*} $(in_twin dpkg-query -W -f '${Version}' "${pb%%:*}"))"
 		cat "$out/$b"
 	done
 	[ -f "$out/lib/ld-linux-x86-64.so.2" ] || die "no dynamic loader for $SUITE's ${bins[*]}"
+}
+# bundle_bin OUT PROGRAM LIBPATH WHAT: the twin's PROGRAM in OUT/bin, the libraries it loads (with
+# LD_LIBRARY_PATH=LIBPATH in the twin, if given) and the dynamic loader in OUT/lib, and OUT/NAME
+# running it with them from /test/$(basename OUT) in a guest ("# WHAT with its own libraries.").
+bundle_bin() {
+	local out=$1 prog=$2 libpath=$3 what=$4 lib g b
+	g=/test/$(basename "$out") b=$(basename "$prog")
+	cp "$ROOT$prog" "$out/bin/"
+	for lib in $(in_twin env ${libpath:+LD_LIBRARY_PATH="$libpath"} ldd "$prog" | grep -oE '/[^ ]+'); do
+		cp -L "$ROOT$lib" "$out/lib/"
+	done
+	printf '#!/bin/bash\n# %s with its own libraries.\nexec %s/lib/ld-linux-x86-64.so.2 --library-path %s/lib %s/bin/%s "$@"\n' \
+		"$what" "$g" "$g" "$g" "$b" >"$out/$b"
+	chmod 755 "$out/$b"
 }
 
 # ndctl_orig: the path of Debian 13's ndctl source (upstream release 81 as Debian ships it: its
@@ -256,9 +264,8 @@ ndctl_tests() {
 NDCTL_BUILD_PKGS=(meson ninja-build pkgconf gcc libc6-dev libkmod-dev libudev-dev uuid-dev libjson-c-dev
 	libiniparser-dev libkeyutils-dev libtracefs-dev libtraceevent-dev jq)
 ndctl_patched() {
-	local out=$1 w=/var/lib/kmem-rs/src/ndctl-patched orig sum key b src lib g p
+	local out=$1 w=/var/lib/kmem-rs/src/ndctl-patched orig sum key b p
 	local ld=$w/dest/usr/lib
-	g=/test/$(basename "$out")
 	read -r orig sum < <(ndctl_orig)
 	[ -n "$orig" ] || die "no ndctl source"
 	key=$(cat "$orig" "$repo"/contrib/ndctl/0*.patch | sha256sum | cut -c1-16)
@@ -284,17 +291,10 @@ ndctl_patched() {
 	fi
 	rm -rf "$out"
 	mkdir -p "$out/bin" "$out/lib"
-	for b in ndctl daxctl cxl jq; do
-		src=$w/dest/usr/bin/$b
-		[ "$b" = jq ] && src=/usr/bin/jq
-		cp "$ROOT$src" "$out/bin/"
-		for lib in $(in_twin env LD_LIBRARY_PATH="$ld" ldd "$src" | grep -oE '/[^ ]+'); do
-			cp -L "$ROOT$lib" "$out/lib/"
-		done
-		printf '#!/bin/bash\n# %s (ndctl 81 with contrib/ndctl'"'"'s patches, built in the %s twin) with its own libraries.\nexec %s/lib/ld-linux-x86-64.so.2 --library-path %s/lib %s/bin/%s "$@"\n' \
-			"$b" "$SUITE" "$g" "$g" "$g" "$b" >"$out/$b"
-		chmod 755 "$out/$b"
+	for b in ndctl daxctl cxl; do
+		bundle_bin "$out" "$w/dest/usr/bin/$b" "$ld" "$b (ndctl 81 with contrib/ndctl's patches, built in the $SUITE twin)"
 	done
+	bundle_bin "$out" /usr/bin/jq "" "jq (ndctl 81 with contrib/ndctl's patches, built in the $SUITE twin)"
 	cp -a "$ROOT$w/test" "$out/test"
 	echo "ndctl 81 ($(basename "$orig")) with contrib/ndctl's patches: $out"
 }
