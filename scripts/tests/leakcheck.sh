@@ -26,7 +26,7 @@ plan $((3 + N * per + last))
 # one that first saw it, i.e. by the next iteration's scan or the final double scan.
 new_reports() {
 	local n i
-	for ((i = 0; i < ${1:-1}; i++)); do echo scan >$KL; done
+	for ((i = 0; i < ${1:-1}; i++)); do echo scan >$KL || echo "# kmemleak: scan $((i + 1)) failed" >&2; done
 	# The self-test's objects (leak_some) are counted apart from the driver's.
 	n=$(awk -v want="${2:-driver}" '
 		function flush() { if (rec != "") { if (rec ~ /leak_some/) s++; else d++ } rec = "" }
@@ -64,6 +64,7 @@ echo 0 >$DAX_BASE/dax0.0/size
 # no leak before the first unbind (the boot, the module's load and its probe of dax0.0, and
 # whatever ran before this suite in the same boot: parts.sh).
 echo leak >$HOLD
+diag "kmem_holdpage: $(cat $HOLD)"
 aged_churn
 read -r n other <<<"$(new_reports 2 both)"
 expect_eq "no leak reported before the first unbind (the boot, the suites before this one)" 0 "$other"
