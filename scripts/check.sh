@@ -16,7 +16,8 @@
 #   KMEM_CXL=full           (make check-cxl) only the CXL guest runs, all of them; make check runs
 #                           a subset
 #   KMEM_NDCTL=full         (make check-ndctl) only the Debian stock kernel's gates and the runs of
-#                           pmem-backed dax and ndctl's own tests, all of them; make check runs a subset
+#                           pmem-backed dax, ndctl 81 and the patched daxctl (on Debian's kernel and
+#                           the project's), all of them; make check runs a subset
 #   KMEM_NO_ORACLE_CACHE=1  boot every C reference run (by default a C run whose inputs are those
 #                           of an earlier passed run is replayed from $CACHE/oracle: vm-run)
 #
@@ -48,7 +49,7 @@ gate() {
 	local name=$1 log=$LOGDIR/gate-${1//[^a-zA-Z0-9]/_}.log
 	shift
 	# make check-distro: only the distribution kernel's own gates; make check-cxl: none.
-	[ -n "${DISTRO_ONLY:-}" ] && [[ $name != distro:* ]] && return 0
+	[ -n "${DISTRO_ONLY:-}${NDCTL_ONLY:-}" ] && [[ $name != distro:* ]] && return 0
 	[ "${KMEM_CXL:-}" = full ] && return 0
 	local t0=$SECONDS
 	if "$@" >"$log" 2>&1; then
@@ -274,8 +275,11 @@ t0=$(date +%s)
 section "setup, kernel and modules"
 # --- toolchain, kernel, modules ---------------------------------------------------------
 "$here/setup.sh" || { fail "toolchain setup"; finish; }
-DISTRO_ONLY=""
-{ [ "${KMEM_DISTRO:-}" = full ] || [ "${KMEM_NDCTL:-}" = full ]; } && DISTRO_ONLY=1
+DISTRO_ONLY="" NDCTL_ONLY=""
+[ "${KMEM_DISTRO:-}" = full ] && DISTRO_ONLY=1
+# (make check-ndctl: the distribution kernel's gates too, and the project's kernel and modules for
+# the runs on it.)
+[ "${KMEM_NDCTL:-}" = full ] && NDCTL_ONLY=1
 if [ -n "$DISTRO_ONLY" ]; then
 	: # the distribution kernel needs none of the project's kernels
 elif ! "$here/kernel.sh"; then
@@ -299,7 +303,7 @@ echo "# setup and build: $(($(date +%s) - t0)) s"
 # kernel build beside the gates' in-tree kernel builds would be two at a time); need_debug
 # waits for it.
 DEBUG_BUILD_PID=""
-if [ -z "${KMEM_DEBUG:-}" ] && [ -z "${KMEM_NO_DEBUG:-}" ] && [ -z "${DISTRO_ONLY:-}" ] &&
+if [ -z "${KMEM_DEBUG:-}" ] && [ -z "${KMEM_NO_DEBUG:-}" ] && [ -z "${DISTRO_ONLY:-}${NDCTL_ONLY:-}" ] &&
 	[ -f "$("$here/kernel.sh" --variant=debug --print-dir 2>/dev/null)/.kmem-rs-done" ]; then
 	make -s modules-debug >"$LOGDIR/build-debug.log" 2>&1 &
 	DEBUG_BUILD_PID=$!
@@ -750,7 +754,7 @@ TARGET=check
 [ -n "${KMEM_DEBUG:-}" ] && TARGET=debug
 [ "${KMEM_CXL:-}" = full ] && TARGET=cxl
 [ -n "$DISTRO_ONLY" ] && TARGET=distro
-[ "${KMEM_NDCTL:-}" = full ] && TARGET=ndctl
+[ -n "$NDCTL_ONLY" ] && TARGET=ndctl
 
 # --- prerequisites (needs=NAME: need_NAME, made once) ---------------------------------------
 # Debian's own vmlinuz (7.3.4+deb13-amd64, GCC-built, Rust enabled, online at probe) and its own
@@ -786,7 +790,7 @@ distro_gates() {
 	gate "distro: every symbol kmem_holdpage.ko imports is exported by the stock kernel" \
 		"$here/distro.sh" check-imports "$repo/build/distro/kunit/kmem_holdpage.ko"
 	# (make check-distro builds it before its install path: need_distro_deb.)
-	[ -n "$DISTRO_ONLY" ] || bg_gate "$DEB_GATE" "$here/distro.sh" deb "$repo/build/distro-deb"
+	[ -n "$DISTRO_ONLY$NDCTL_ONLY" ] || bg_gate "$DEB_GATE" "$here/distro.sh" deb "$repo/build/distro-deb"
 }
 DEB_GATE="distro: the Debian package kmem-rs-dkms (debian/) builds in the twin, lintian --pedantic clean"
 # need_distro_deb: that package built, then the user's path with it in the twin (distro.sh
