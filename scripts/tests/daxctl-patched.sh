@@ -14,19 +14,17 @@ PATH=/test/ndctl-patched:$PATH
 P=/sys/module/kmem/parameters/guard
 [ "$KMEM_RS_MODE" != rust ] || echo "$GUARD" >$P
 A=$DAX_BASE/dax0.0/state
-# dx NAME ARGS...: run daxctl; its exit status an observation, its output diagnostics (in DX).
+# dx NAME ARGS...: run daxctl; its exit status an observation (and DX_RC), its output
+# diagnostics (and DX).
 dx() {
-	local name=$1 rc
+	local name=$1
 	shift
 	DX=$(daxctl "$@" 2>&1)
-	rc=$?
-	DX_RC=$rc
+	DX_RC=$?
 	sed 's/^/# daxctl: /' <<<"$DX"
-	obs "daxctl_$name" "rc=$rc"
-	return $rc
+	obs "daxctl_$name" "rc=$DX_RC"
+	return $DX_RC
 }
-# obs_last_rc: the exit status of the last dx.
-obs_last_rc() { echo "$DX_RC"; }
 # field NAME: a field of daxctl list -d dax0.0.
 field() { daxctl list -d dax0.0 2>/dev/null | tr -d ' \n' | sed -nE "s/.*\"$1\":\"?([^\",}]*).*/\\1/p"; }
 expect_eq "ndctl 81 with the series; bound to kmem, blocks offline${KMEM_RS_MODE/c/}" \
@@ -43,7 +41,7 @@ obs list_unplugged "$(field memory_state) $(field online_memblocks)/$(field tota
 # (As daxctl's per-block walk does: "already offline", exit status 1.)
 dx offline_again offline-memory dax0.0
 expect_eq "daxctl offline-memory again: nothing to do (exit 1, as without the series)" "1 already offline" \
-	"$(obs_last_rc) $(grep -oE 'already offline' <<<"$DX" | head -n1)"
+	"$DX_RC $(grep -oE 'already offline' <<<"$DX" | head -n1)"
 check "daxctl online-memory (from unplugged)" dx online online-memory dax0.0
 expect_eq "online_movable in one step, every block Movable" "online_movable 8 online/Movable" "$(cat $A) $(block_summary dax0.0)"
 check "daxctl offline-memory" dx offline2 offline-memory dax0.0

@@ -16,11 +16,11 @@ region=$(ndctl list -R -b e820 2>/dev/null | sed -nE 's/.*"dev":"(region[0-9]+)"
 size=$(($(ndctl list -R -r "${region:-none}" 2>/dev/null | sed -nE 's/.*"size":([0-9]+).*/\1/p')))
 expect_eq "the legacy pmem range is a region of the e820 bus ($region), 2 GiB, on node 1" \
 	"yes $((2 << 30)) 1" "$([ -n "$region" ] && echo yes) $size $(cat /sys/bus/nd/devices/${region:-none}/target_node 2>/dev/null)"
-ns=$(ndctl list -N -r "${region:-none}" 2>/dev/null | sed -nE 's/.*"dev":"(namespace[0-9.]+)".*/\1/p' | head -n1)
+out=$(ndctl list -N -r "${region:-none}" 2>/dev/null)
+ns=$(sed -nE 's/.*"dev":"(namespace[0-9.]+)".*/\1/p' <<<"$out" | head -n1)
 # A later part of the same boot (after a suite that unloaded kmem, which left the device to
 # device_dax or to no driver) finds the namespace in devdax mode already: it hands the device
 # to kmem again.
-out=$(ndctl list -N -r "${region:-none}" 2>/dev/null)
 if [ "$(sed -nE 's/.*"mode":"([a-z]+)".*/\1/p' <<<"$out" | head -n1)" = devdax ]; then
 	again=" (again: the namespace is in devdax mode already)"
 	out=$(ndctl list -N -X -r "${region:-none}" 2>/dev/null)
