@@ -3,7 +3,7 @@
 #
 # Configure and build the guest kernel out of tree, cached outside the repo.
 #
-#   scripts/kernel.sh [--variant=main|debug] [--print-dir]
+#   scripts/kernel.sh [--variant=main|debug|cxltest] [--print-dir]
 #
 # The build directory is keyed by kernel version + hash of the config
 # fragment(s) + rustc version + the patches applied, so a second run (or CI on the
@@ -29,7 +29,8 @@ frags=("$here/config/kernel.config")
 case "$variant" in
 main) ;;
 debug) frags+=("$here/config/debug.config") ;;
-*) die "kernel.sh: unknown variant '$variant' (main|debug)" ;;
+cxltest) frags+=("$here/config/cxltest.config") ;;
+*) die "kernel.sh: unknown variant '$variant' (main|debug|cxltest)" ;;
 esac
 
 [ -f "$KSRC/Makefile" ] || die "no kernel source at $KSRC (run scripts/setup.sh)"
@@ -75,7 +76,15 @@ if [ "$SRC" != "$KSRC" ] && [ ! -f "$SRC/.kmem-rs-patched" ]; then
 fi
 
 mkdir -p "$OUT"
-cat "${frags[@]}" >"$OUT/fragment.config"
+# A later fragment's line for an option overrides an earlier one's (as in Kconfig): the
+# fragment keeps the last line for each option, in the order of first appearance.
+cat "${frags[@]}" | awk '{opt = $0
+	if (opt ~ /^CONFIG_[A-Za-z0-9_]*=/) sub(/=.*/, "", opt)
+	else if (opt ~ /^# CONFIG_[A-Za-z0-9_]* is not set$/) { sub(/^# /, "", opt); sub(/ .*/, "", opt) }
+	else { lines[++n] = $0; next }
+	if (!(opt in at)) { at[opt] = ++n }
+	lines[at[opt]] = $0 }
+	END { for (i = 1; i <= n; i++) print lines[i] }' >"$OUT/fragment.config"
 log "configuring kernel $kver ($variant) in $OUT"
 make -s -C "$SRC" O="$OUT" "${KMAKE_VARS[@]}" KCONFIG_ALLCONFIG="$OUT/fragment.config" allnoconfig >"$OUT/config.log" 2>&1 ||
 	{ cat "$OUT/config.log" >&2; die "allnoconfig failed"; }

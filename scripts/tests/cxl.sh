@@ -21,8 +21,15 @@
 #   policy      (--append=memhp_default_state=online) the distribution's online-at-probe policy,
 #               and (Rust) kmem.online_type=online_movable on top of it
 . /test/lib.sh
-# In the guests of Debian's kernel: Debian 13's cxl (vm-run --file=build/distro-cxl).
-[ ! -x /test/distro-cxl/cxl ] || PATH=/test/distro-cxl:$PATH
+# The cxl tool: Debian 13's (ndctl 81) where the run brings it (vm-run --file=build/distro-cxl
+# in the guests of Debian's kernel, --file=build/ndctl81 in the project's), else the guest
+# image's (ndctl 76.1);
+# contrib/ndctl's series (--file=build/ndctl-patched) comes first.  CXLTOOL: which one.
+CXL81="" CXLTOOL=ndctl-76.1
+for d in /test/distro-cxl /test/ndctl81 /test/ndctl-patched; do
+	[ -x $d/cxl ] || continue
+	CXL81=$d CXLTOOL=$(basename $d) PATH=$d:$PATH
+done
 SCEN=$1
 C=/sys/bus/cxl/devices
 NODES=/sys/devices/system/node
@@ -33,6 +40,11 @@ MIB=$((1 << 20))
 # root decoder, free its endpoint decoders' DPA.
 region_delete() {
 	local r=${1:-$REGION} k eps="" root d
+	# With a cxl tool that can (ndctl 77 or later): cxl disable-region, then destroy-region.
+	if cxl_makes_ram_regions; then
+		cxl disable-region "$r" && cxl destroy-region "$r"
+		return
+	fi
 	for ((k = 0; k < $(cat $C/$r/interleave_ways); k++)); do eps+=" $(cat $C/$r/target$k)"; done
 	root=$(basename "$(dirname "$(readlink -f $C/$r)")")
 	echo 0 >$C/$r/commit || return 1
@@ -53,7 +65,9 @@ region_make() {
 	MADE_BY=sysfs
 	cxl_makes_ram_regions || { region_create "$@"; return; }
 	MADE_BY="cxl create-region"
-	mapfile -t mds < <(memdevs_of decoder0.0 | head -n "$1")
+	# (No process substitution: the project's guests have no /dev/fd.)
+	read -r -a mds <<<"$(memdevs_of decoder0.0 | head -n "$1" | tr '\n' ' ')"
+	[ "${#mds[@]}" = "$1" ] || return 1
 	REGION=$(cxl create-region -m -t ram -d decoder0.0 -w "$1" -g 4096 -s $(($1 * $2)) "${mds[@]}" |
 		sed -nE 's/.*"region":"(region[0-9]+)".*/\1/p')
 	[ -n "$REGION" ] || return 1
@@ -104,10 +118,10 @@ setup() {
 	BASE_KB=$(memtotal_kb)
 	check "a ${ways}-way RAM region of $((ways * per / MIB)) MiB, committed, its dax device bound" region_make "$ways" "$per"
 	diag "$REGION -> $DAX ($(readlink -f $DAX_BASE/$DAX))"
-	# Debian's guests bring Debian 13's cxl (ndctl 81), which makes the region; the project's
-	# guests have ndctl 76.1's, which cannot: the region is made through sysfs.
-	if [ -x /test/distro-cxl/cxl ]; then
-		expect_eq "the region made by Debian 13's cxl (ndctl 81)" "81 cxl create-region" "$(cxl version) ${MADE_BY:-}"
+	# A run that brings Debian 13's cxl (ndctl 81) makes the region with it; the project's guest
+	# image has ndctl 76.1's, which cannot: the region is made through sysfs.
+	if [ -n "$CXL81" ]; then
+		expect_eq "the region made by the run's cxl ($CXLTOOL: ndctl 81)" "81 cxl create-region" "$(cxl version) ${MADE_BY:-}"
 	else
 		expect_eq "the region made through sysfs (ndctl $(cxl version))" sysfs "${MADE_BY:-}"
 	fi
@@ -431,8 +445,85 @@ scen_policy() {
 	fi
 }
 
+# tool: (Debian 13's cxl, ndctl 81) what a user of the cxl tool does to a RAM region whose
+# memory is online: `cxl disable-region` offlines the region's memory first, block by block
+# through libdaxctl, and refuses when that fails; `cxl destroy-region -f` disables the region
+# even then (the tool warns that the address space is leaked until a reboot); a region whose
+# device is unplugged through state is disabled and destroyed without --force.  The Rust
+# driver's shipped guard=owned refuses the tool's per-block offline of a device onlined through
+# state (expected/cxl-tool); at the forced disable the driver unplugs at unbind, so nothing is
+# leaked either way.
+region_enabled() { [ -e "$C/$1/driver" ] && echo enabled || echo disabled; }
+scen_tool() {
+	plan $((9 + 5 + 3 + 5 + 8))
+	setup 1
+	local kb=$((NB * $(block_size) / 1024)) old=$DAX out rc sum a
+	step $DAX unplugged OK
+	step $DAX online_movable OK
+	look $DAX online_movable "$NB online/Movable" $kb
+	mkdir -p /mnt/cxl
+	check "tmpfs with mpol=bind:$NODE" mount -t tmpfs -o size=256m,mpol=bind:$NODE tmpfs /mnt/cxl
+	check "file a: 16 MiB of random data on node $NODE" dd if=/dev/urandom of=/mnt/cxl/a bs=1M count=16 2>/dev/null
+	sum=$(sums /mnt/cxl)
+	dmesg -c >/dev/null
+	# 1. cxl disable-region, memory online, without --force.
+	out=$(cxl disable-region "$REGION" 2>&1)
+	rc=$?
+	sed 's/^/# cxl disable-region: /' <<<"$out"
+	dmesg | sed 's/^/# dmesg: /'
+	obs "$SCEN:disable" "rc=$rc $(region_enabled "$REGION") $([ -e $DAX_BASE/$old ] && cat $DAX_BASE/$old/state || echo gone) +$(($(memtotal_kb) - BASE_KB))"
+	if [ "$rc" = 0 ]; then
+		# The per-block offline succeeded (the reference driver; no guard): disabled, gone.
+		expect_eq "disabled, $old gone with its memory" "disabled gone +0 node$NODE=0" \
+			"$(region_enabled "$REGION") $([ -e $DAX_BASE/$old ] || echo gone) +$(($(memtotal_kb) - BASE_KB)) node$NODE=$(node_memtotal $NODE)"
+		ok "(the tool's offline was not refused: no message to look for)"
+		ok "(the tool's offline was not refused: nothing to compare)"
+	else
+		# Refused: the tool says which device it could not offline; nothing changed.
+		expect_eq "refused: still enabled, $old online_movable, MemTotal +$kb kB" \
+			"enabled online_movable $NB online/Movable +$kb node$NODE=$kb" \
+			"$(region_enabled "$REGION") $(cat $DAX_BASE/$old/state) $(block_summary $old) +$(($(memtotal_kb) - BASE_KB)) node$NODE=$(node_memtotal $NODE)"
+		check "the tool names the device it could not offline" contains "$out" "unable to offline $old"
+		check "the kernel log says what to do instead (unplugged to $old/state)" contains "$(dmesg)" "guard: .*$old.*unplugged"
+	fi
+	# 2. cxl destroy-region --force: disabled whatever the memory's state, then destroyed.
+	check "cxl destroy-region -f $REGION" cxl destroy-region -f "$REGION"
+	expect_eq "$REGION destroyed, $old gone" "gone gone" "$([ -e $C/$REGION ] || echo gone) $([ -e $DAX_BASE/$old ] || echo gone)"
+	expect_eq "nothing leaked: MemTotal at baseline, node $NODE empty" "+0 node$NODE=0" "+$(($(memtotal_kb) - BASE_KB)) node$NODE=$(node_memtotal $NODE)"
+	a=$([ "$(sums /mnt/cxl)" = "$sum" ] && echo intact || echo changed)
+	obs "$SCEN:file-a" "$a"
+	expect_eq "file a intact (migrated off before the region went)" intact "$a"
+	check "no dmesg line about memory stuck online" bash -c '! dmesg | grep -q "stuck online"'
+	umount /mnt/cxl
+	# 3. The way out the guard names: unplugged through state, then disable and destroy.  ndctl
+	# 81 asks libdaxctl whether the device's memory is online; for a device without memory
+	# blocks the answer is -ENOENT, taken for "online", and the offline that follows fails
+	# (for either driver): disable-region needs --force.  With contrib/ndctl's series the tool
+	# unplugs through state, and an unplugged device needs nothing.
+	check "the memdev makes a new region" region_make 1 $(($(cat $C/mem0/ram/size)))
+	step $DAX unplugged OK
+	step $DAX online_movable OK
+	step $DAX unplugged OK
+	old=$DAX
+	out=$(cxl disable-region "$REGION" 2>&1)
+	rc=$?
+	sed 's/^/# cxl disable-region: /' <<<"$out"
+	obs "$SCEN:disable-unplugged" "rc=$rc $(region_enabled "$REGION")"
+	if [ "$CXLTOOL" = ndctl-patched ]; then
+		expect_eq "cxl disable-region $REGION (unplugged): disabled without --force" "0 disabled" "$rc $(region_enabled "$REGION")"
+	else
+		expect_eq "ndctl 81: cxl disable-region $REGION (unplugged) fails: no memory blocks (ENOENT)" \
+			"1 enabled unable to offline $old: No such file or directory" \
+			"$rc $(region_enabled "$REGION") $(grep -oE "unable to offline $old: .*" <<<"$out")"
+	fi
+	check "cxl destroy-region -f $REGION" cxl destroy-region -f "$REGION"
+	expect_eq "$REGION destroyed, $old gone" "gone gone" "$([ -e $C/$REGION ] || echo gone) $([ -e $DAX_BASE/$old ] || echo gone)"
+	expect_eq "MemTotal at baseline, node $NODE empty" "+0 node$NODE=0" "+$(($(memtotal_kb) - BASE_KB)) node$NODE=$(node_memtotal $NODE)"
+}
+
 case "$SCEN" in
 life) scen_life ;;
+tool) scen_tool ;;
 data) scen_data ;;
 tiers) scen_tiers ;;
 teardown | teardown-held) scen_teardown ;;
