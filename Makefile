@@ -52,7 +52,7 @@ KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) $(KTOOLCHAIN) $(if $(CLIPPY),CLIPPY=1)
 
 export PATH := /usr/lib/llvm-19/bin:$(PATH)
 
-.PHONY: all modules modules-debug install setup kernel kernel-debug check check-debug check-distro check-cxl check-ndctl \
+.PHONY: all modules modules-debug modules-cxltest install setup kernel kernel-debug check check-debug check-distro check-cxl check-ndctl \
 	check-intree demo bench \
 	series series-verify series-absorb series-edit series-save series-bisect series-kunit \
 	rustfmt rustfmtcheck clean
@@ -94,6 +94,18 @@ modules-debug: kernel-debug
 	tar -c --exclude bindings_generated.rs --exclude '*.o' --exclude '*.ko' --exclude '*.mod*' \
 		--exclude '.*.cmd' --exclude '*.d' Kbuild src kunit | tar -x -C $(DEBUG_MDIR)
 	$(subst M=$(CURDIR),M=$(DEBUG_MDIR),$(subst -C $(KDIR),-C $(DEBUG_KDIR),$(KMAKE))) modules
+
+# The same sources built against the cxltest kernel (the CXL core as modules, with the kernel's
+# cxl_test mock modules: scripts/cxltest.sh), under build/cxltest.
+CXLTEST_KDIR = $(shell $(SCRIPTS)/kernel.sh --variant=cxltest --print-dir)
+CXLTEST_MDIR := $(CURDIR)/build/cxltest
+
+modules-cxltest: setup
+	$(SCRIPTS)/cxltest.sh
+	mkdir -p $(CXLTEST_MDIR)
+	tar -c --exclude bindings_generated.rs --exclude '*.o' --exclude '*.ko' --exclude '*.mod*' \
+		--exclude '.*.cmd' --exclude '*.d' Kbuild src kunit | tar -x -C $(CXLTEST_MDIR)
+	$(subst M=$(CURDIR),M=$(CXLTEST_MDIR),$(subst -C $(KDIR),-C $(CXLTEST_KDIR),$(KMAKE))) modules
 
 check-debug:
 	KMEM_DEBUG=1 $(SCRIPTS)/check.sh

@@ -50,7 +50,8 @@ gate() {
 	shift
 	# make check-distro: only the distribution kernel's own gates; make check-cxl: none.
 	[ -n "${DISTRO_ONLY:-}${NDCTL_ONLY:-}" ] && [[ $name != distro:* ]] && return 0
-	[ "${KMEM_CXL:-}" = full ] && return 0
+	# (make check-cxl: only the gates of the distribution's tools its runs need.)
+	[ "${KMEM_CXL:-}" = full ] && [[ $name != distro:* ]] && return 0
 	local t0=$SECONDS
 	if "$@" >"$log" 2>&1; then
 		pass "$name"
@@ -837,6 +838,17 @@ need_ndctl_tests() {
 need_ndctl_patched() {
 	gate "distro: ndctl 81 with contrib/ndctl's patches builds in the twin (meson, no warnings)" \
 		"$here/distro.sh" ndctl-patched "$repo/build/ndctl-patched"
+}
+# need_cxltest: the cxltest kernel (the CXL core as modules), the kernel's cxl_test mock modules
+# built for it (scripts/cxltest.sh: linked with GNU ld, no warnings) and kmem.ko for it.
+need_cxltest() {
+	if make -s modules-cxltest >"$LOGDIR/build-cxltest.log" 2>&1; then
+		pass "build the cxltest kernel, the kernel's cxl_test modules and kmem.ko for it"
+	else
+		fail "build the cxltest kernel, cxl_test and kmem.ko (log: $LOGDIR/build-cxltest.log)"
+		tail -n 20 "$LOGDIR/build-cxltest.log" | sed 's/^/    /'
+		return 1
+	fi
 }
 need_intree() {
 	[ "$INTREE_OK" = 1 ] || { fail "in-tree guest runs: the series did not build"; return 1; }
