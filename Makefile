@@ -52,7 +52,7 @@ KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) $(KTOOLCHAIN) $(if $(CLIPPY),CLIPPY=1)
 
 export PATH := /usr/lib/llvm-19/bin:$(PATH)
 
-.PHONY: all modules modules-debug modules-cxltest install setup kernel kernel-debug check check-debug check-distro check-cxl check-ndctl \
+.PHONY: all modules modules-debug modules-cxltest ndctl-patched install setup kernel kernel-debug check check-debug check-distro check-cxl check-ndctl \
 	check-intree demo bench \
 	series series-verify series-absorb series-edit series-save series-bisect series-kunit \
 	rustfmt rustfmtcheck clean
@@ -154,10 +154,15 @@ series-bisect:
 series-kunit:
 	$(SCRIPTS)/series-kunit.sh
 
-demo:
+# The guests' daxctl, cxl and ndctl (scripts/mkinitramfs): ndctl 81 with contrib/ndctl's series,
+# built in the trixie twin (root: debootstrap, chroot).
+ndctl-patched:
+	$(SCRIPTS)/distro.sh ndctl-patched $(CURDIR)/build/ndctl-patched
+
+demo: ndctl-patched
 	$(SCRIPTS)/demo.sh
 
-bench:
+bench: ndctl-patched
 	$(SCRIPTS)/bench.sh
 
 RUST_SOURCES = $(shell find src -name '*.rs' ! -name bindings_generated.rs | sort)

@@ -310,6 +310,12 @@ if [ -z "${KMEM_DEBUG:-}" ] && [ -z "${KMEM_NO_DEBUG:-}" ] && [ -z "${DISTRO_ONL
 	DEBUG_BUILD_PID=$!
 fi
 
+# The guests' daxctl, cxl and ndctl (scripts/mkinitramfs puts them in every guest image): ndctl
+# 81 with contrib/ndctl's series, built in the trixie twin beside the gates; the guest runs
+# wait for it (need_ndctl_patched).
+"$here/distro.sh" ndctl-patched "$repo/build/ndctl-patched" >"$LOGDIR/ndctl-patched.log" 2>&1 &
+NDCTL_PATCHED_PID=$!
+
 # --- quality gates -------------------------------------------------------------------------
 # build_clean MAKE-ARGUMENTS...: the build succeeds (a failed build fails the gate whatever it
 # printed: a clippy deny-level finding stops the build), and then prints no warning or error.
@@ -834,10 +840,17 @@ need_ndctl_tests() {
 	gate "distro: ndctl's own tests (test/ of Debian 13's ndctl 81 source, the archive's sha256, unmodified)" \
 		"$here/distro.sh" ndctl-tests "$repo/build/ndctl-test"
 }
-# need_ndctl_patched: that ndctl with the project's daxctl series (contrib/ndctl), built in the twin.
+# need_ndctl_patched: that ndctl with the project's daxctl series (contrib/ndctl), built in the
+# twin beside the gates (every guest image has it).
 need_ndctl_patched() {
-	gate "distro: ndctl 81 with contrib/ndctl's patches builds in the twin (meson, no warnings)" \
-		"$here/distro.sh" ndctl-patched "$repo/build/ndctl-patched"
+	local name="ndctl 81 with contrib/ndctl's patches builds in the twin (meson, no warnings): the guests' daxctl, cxl and ndctl"
+	if wait "$NDCTL_PATCHED_PID"; then
+		pass "$name"
+	else
+		fail "$name (log: $LOGDIR/ndctl-patched.log)"
+		tail -n 20 "$LOGDIR/ndctl-patched.log" | sed 's/^/    /'
+		return 1
+	fi
 }
 # need_cxltest: the cxltest kernel (the CXL core as modules), the kernel's cxl_test mock modules
 # built for it (scripts/cxltest.sh: linked with GNU ld, no warnings) and kmem.ko for it.
@@ -1031,6 +1044,7 @@ matrix_line() {
 # (Read whole first: the gates and builds that prerequisites run must not read the matrix as
 # their standard input.)
 mapfile -t MATRIX <"$T/matrix"
+need ndctl_patched || { fail "no guest runs: the guests' daxctl, cxl and ndctl did not build"; finish; }
 for line in "${MATRIX[@]}"; do
 	read -r -a words <<<"$line"
 	[ ${#words[@]} -gt 0 ] || continue

@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Guest (vm-run --cxl): CXL Type 3 volatile memory through the kernel's CXL stack.  A RAM
-# region is created by `cxl create-region -t ram` where the guest's cxl tool can (ndctl 77 or
-# later: Debian 13's 81 in the guests of Debian's kernel), otherwise through the sysfs ABI
-# (Documentation/ABI/testing/sysfs-bus-cxl; ndctl 76.1, in the project's guests, answers "not
-# supported yet"); dax_cxl makes a kmem-type dax device of it on the window's NUMA node, and
+# region is created by `cxl create-region -t ram` where the run's cxl tool can (ndctl 77 or
+# later: the image's and Debian 13's are 81), otherwise through the sysfs ABI
+# (Documentation/ABI/testing/sysfs-bus-cxl; Debian 12's ndctl 76.1, KMEM_CXL=/opt/ndctl-76.1,
+# answers "not supported yet"); dax_cxl makes a kmem-type dax device of it on the window's NUMA node, and
 # kmem binds it.  One scenario per boot:
 #   life        cxl list; the device's life through `state`; the orderly teardown (unplug,
 #               decommit, delete), after which the memdev makes a new region
@@ -21,15 +21,19 @@
 #   policy      (--append=memhp_default_state=online) the distribution's online-at-probe policy,
 #               and (Rust) kmem.online_type=online_movable on top of it
 . /test/lib.sh
-# The cxl tool: Debian 13's (ndctl 81) where the run brings it (vm-run --file=build/distro-cxl
-# in the guests of Debian's kernel, --file=build/ndctl81 in the project's), else the guest
-# image's (ndctl 76.1);
-# contrib/ndctl's series (--file=build/ndctl-patched) comes first.  CXLTOOL: which one.
-CXL81="" CXLTOOL=ndctl-76.1
-for d in /test/distro-cxl /test/ndctl81 /test/ndctl-patched; do
-	[ -x $d/cxl ] || continue
-	CXL81=$d CXLTOOL=$(basename $d) PATH=$d:$PATH
+# The cxl tool: the guest image's (ndctl 81 with contrib/ndctl's series, which unplugs a
+# region's dax devices through state), else the run's: Debian 13's (ndctl 81; vm-run
+# --file=build/ndctl81 in the project's guests, --file=build/distro-cxl in Debian's), the
+# series' (--file=build/ndctl-patched), or KMEM_CXL=/opt/ndctl-76.1: Debian 12's, which cannot
+# make RAM regions (they are made through sysfs).  CXLTOOL: which one.
+CXLTOOL=image
+for d in /test/distro-cxl /test/ndctl81 /test/ndctl-patched ${KMEM_CXL:-}; do
+	[ -x "$d/cxl" ] || continue
+	CXLTOOL=$(basename "$d") PATH=$d:$PATH
 done
+# PATCHED_CXL: the tool is the series'.
+PATCHED_CXL=no
+case $CXLTOOL in image | ndctl-patched) PATCHED_CXL=yes ;; esac
 SCEN=$1
 C=/sys/bus/cxl/devices
 NODES=/sys/devices/system/node
@@ -40,8 +44,9 @@ MIB=$((1 << 20))
 # root decoder, free its endpoint decoders' DPA.
 region_delete() {
 	local r=${1:-$REGION} k eps="" root d
-	# With a cxl tool that can (ndctl 77 or later): cxl disable-region, then destroy-region.
-	if cxl_makes_ram_regions; then
+	# With the series' cxl: cxl disable-region, then destroy-region.  (Debian 13's cannot
+	# disable a region whose device is unplugged without --force: scen_tool.)
+	if [ $PATCHED_CXL = yes ]; then
 		cxl disable-region "$r" && cxl destroy-region "$r"
 		return
 	fi
@@ -118,12 +123,11 @@ setup() {
 	BASE_KB=$(memtotal_kb)
 	check "a ${ways}-way RAM region of $((ways * per / MIB)) MiB, committed, its dax device bound" region_make "$ways" "$per"
 	diag "$REGION -> $DAX ($(readlink -f $DAX_BASE/$DAX))"
-	# A run that brings Debian 13's cxl (ndctl 81) makes the region with it; the project's guest
-	# image has ndctl 76.1's, which cannot: the region is made through sysfs.
-	if [ -n "$CXL81" ]; then
-		expect_eq "the region made by the run's cxl ($CXLTOOL: ndctl 81)" "81 cxl create-region" "$(cxl version) ${MADE_BY:-}"
+	# ndctl 81's cxl makes the region; ndctl 76.1's cannot: it is made through sysfs.
+	if [ "$CXLTOOL" = ndctl-76.1 ]; then
+		expect_eq "the region made through sysfs (Debian 12's cxl: ndctl 76.1)" "76.1 sysfs" "$(cxl version) ${MADE_BY:-}"
 	else
-		expect_eq "the region made through sysfs (ndctl $(cxl version))" sysfs "${MADE_BY:-}"
+		expect_eq "the region made by cxl create-region ($CXLTOOL: ndctl 81)" "81 cxl create-region" "$(cxl version | cut -d- -f1) ${MADE_BY:-}"
 	fi
 	expect_eq "$REGION committed, ${ways}-way" "1 $ways" "$(cat $C/$REGION/commit) $(cat $C/$REGION/interleave_ways)"
 	NODE=$(cat $DAX_BASE/$DAX/target_node)
@@ -445,14 +449,15 @@ scen_policy() {
 	fi
 }
 
-# tool: (Debian 13's cxl, ndctl 81) what a user of the cxl tool does to a RAM region whose
-# memory is online: `cxl disable-region` offlines the region's memory first, block by block
-# through libdaxctl, and refuses when that fails; `cxl destroy-region -f` disables the region
-# even then (the tool warns that the address space is leaked until a reboot); a region whose
-# device is unplugged through state is disabled and destroyed without --force.  The Rust
+# tool: what a user of the cxl tool (ndctl 81) does to a RAM region whose memory is online.
+# Debian 13's `cxl disable-region` offlines the region's memory first, block by block through
+# libdaxctl, and refuses when that fails; `cxl destroy-region -f` disables the region even then
+# (the tool warns that the address space is leaked until a reboot); a region whose device is
+# unplugged through state cannot be disabled without --force (no blocks: ENOENT).  The Rust
 # driver's shipped guard=owned refuses the tool's per-block offline of a device onlined through
 # state (expected/cxl-tool); at the forced disable the driver unplugs at unbind, so nothing is
-# leaked either way.
+# leaked either way.  The series' cxl (the image's) unplugs through state: no refusal, and an
+# unplugged device needs nothing.
 region_enabled() { [ -e "$C/$1/driver" ] && echo enabled || echo disabled; }
 scen_tool() {
 	plan $((9 + 5 + 3 + 5 + 8))
@@ -509,7 +514,7 @@ scen_tool() {
 	rc=$?
 	sed 's/^/# cxl disable-region: /' <<<"$out"
 	obs "$SCEN:disable-unplugged" "rc=$rc $(region_enabled "$REGION")"
-	if [ "$CXLTOOL" = ndctl-patched ]; then
+	if [ $PATCHED_CXL = yes ]; then
 		expect_eq "cxl disable-region $REGION (unplugged): disabled without --force" "0 disabled" "$rc $(region_enabled "$REGION")"
 	else
 		expect_eq "ndctl 81: cxl disable-region $REGION (unplugged) fails: no memory blocks (ENOENT)" \

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# Guest (vm-run --file=build/ndctl-patched): daxctl of ndctl 81 with the project's series
+# Guest: the guest image's daxctl, ndctl 81 with the project's series
 # (contrib/ndctl: daxctl drives daxX.Y/state when the kmem driver has it) on the guest's dax0.0,
 # the only memory of node 1: the flows a daxctl that walks memory blocks cannot do here, with
 # either driver and, for the Rust driver, any guard mode (the argument: owned, always or off; the
@@ -10,7 +10,6 @@
 . "${0%/*}/lib.sh"
 GUARD=${1:-owned}
 plan 19
-PATH=/test/ndctl-patched:$PATH
 P=/sys/module/kmem/parameters/guard
 [ "$KMEM_RS_MODE" != rust ] || echo "$GUARD" >$P
 A=$DAX_BASE/dax0.0/state

@@ -1,12 +1,19 @@
 # SPDX-License-Identifier: GPL-2.0
-# Guest: daxctl (Debian's, the real client) drives the device through the kmem
-# driver: the daxctl-devices.sh flow of ndctl, adapted to the hmem device.
+# Guest: daxctl (the real client) drives the device through the kmem driver: the
+# daxctl-devices.sh flow of ndctl, adapted to the hmem device.
 . "${0%/*}/lib.sh"
-plan 24
-# KMEM_DAXCTL=DIR: the daxctl of DIR (/test/ndctl81: Debian 13's, ndctl 81) instead of the guest's
-# (Debian 12's, ndctl 76.1).
+plan 25
+# The guest image's daxctl: ndctl 81 with contrib/ndctl's series, which drives daxX.Y/state
+# (`daxctl list` shows "memory_state"): online-memory and offline-memory move the whole device
+# in one write (online_movable; unplugged, no blocks left).  KMEM_DAXCTL=DIR: the daxctl of DIR
+# instead, a released one that walks the memory blocks (/opt/ndctl-76.1: Debian 12's;
+# /test/ndctl81: Debian 13's): the blocks toggle one by one, state stays offline.
 [ -z "${KMEM_DAXCTL:-}" ] || PATH=$KMEM_DAXCTL:$PATH
-diag "daxctl $(daxctl version)"
+STATEFUL=no
+daxctl list -d $DAX 2>/dev/null | grep -q '"memory_state"' && STATEFUL=yes
+diag "daxctl $(daxctl version) ($(command -v daxctl)); drives state: $STATEFUL"
+expect_eq "daxctl drives state: the image's yes, a released one (KMEM_DAXCTL) no" \
+	"$([ -z "${KMEM_DAXCTL:-}" ] && echo yes || echo no)" "$STATEFUL"
 mode_of() { daxctl list -d $DAX 2>/dev/null | tr -d ' \n' | sed -nE 's/.*"mode":"([a-z-]+)".*/\1/p'; }
 # dx NAME ARGS...: run daxctl, record its exit status as an observation.
 dx() {
@@ -25,10 +32,18 @@ obs list "$(daxctl list -d $DAX | tr -d ' \n' | sed -E 's/"(size|target_node|ali
 
 check "daxctl online-memory" dx online online-memory $DAX
 expect_eq "blocks online Movable" "8 online/Movable" "$(block_summary $DAX)"
-expect_eq "state attribute follows (blocks toggled by daxctl)" offline "$(cat $DAX_BASE/$DAX/state)"
+if [ $STATEFUL = yes ]; then
+	expect_eq "state online_movable (daxctl wrote it)" online_movable "$(cat $DAX_BASE/$DAX/state)"
+else
+	expect_eq "state attribute follows (blocks toggled by daxctl)" offline "$(cat $DAX_BASE/$DAX/state)"
+fi
 obs online_blocks "$(block_summary $DAX)"
 check "daxctl offline-memory" dx offline offline-memory $DAX
-expect_eq "blocks offline" "8 offline/-" "$(block_summary $DAX)"
+if [ $STATEFUL = yes ]; then
+	expect_eq "unplugged in one write: no blocks" "unplugged 0 blocks" "$(cat $DAX_BASE/$DAX/state) $(block_summary $DAX)"
+else
+	expect_eq "blocks offline" "8 offline/-" "$(block_summary $DAX)"
+fi
 
 check "reconfigure-device -m devdax" dx devdax reconfigure-device -m devdax $DAX
 expect_eq "mode devdax" devdax "$(mode_of)"

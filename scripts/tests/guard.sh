@@ -4,6 +4,9 @@
 # ever written, so dax0.1 shows what happens to a device that is not owned.
 # Argument: owned | always | off | switch.
 . /test/lib.sh
+# The per-block client the guard refuses: Debian 12's daxctl (ndctl 76.1).  (The guest image's
+# daxctl drives state, which no guard mode refuses: daxctl.sh and daxctl-patched.sh.)
+PATH=/opt/ndctl-76.1:$PATH
 MODE=${1:-}
 # Invalid guard values (switch).
 BAD=(bogus $'\n' " owned" OWNED "owned " owned$'\n\n')
