@@ -2,7 +2,7 @@
 # Guest: daxctl (the real client) drives the device through the kmem driver: the
 # daxctl-devices.sh flow of ndctl, adapted to the hmem device.
 . "${0%/*}/lib.sh"
-plan 25
+plan 27
 # The guest image's daxctl: ndctl 81 with contrib/ndctl's series, which drives daxX.Y/state
 # (`daxctl list` shows "memory_state"): online-memory and offline-memory move the whole device
 # in one write (online_movable; unplugged, no blocks left).  KMEM_DAXCTL=DIR: the daxctl of DIR
@@ -69,4 +69,8 @@ expect_eq "state offline" offline "$(cat $DAX_BASE/$DAX/state)"
 expect_eq "blocks offline" "8 offline/-" "$(block_summary $DAX)"
 check "reconfigure-device -m devdax (memory already offline)" dx devdax2 reconfigure-device -m devdax $DAX
 expect_eq "mode devdax" devdax "$(mode_of)"
+# Back where it started (another daxctl's transcript may follow in the same boot: parts.sh).
+check "reconfigure-device -N -m system-ram (back to the start)" dx sysram_end reconfigure-device -N -m system-ram $DAX
+expect_eq "bound to kmem, state offline, blocks offline" "kmem offline 8 offline/-" \
+	"$(driver_of $DAX) $(cat $DAX_BASE/$DAX/state) $(block_summary $DAX)"
 finish
