@@ -67,6 +67,17 @@ echo leak >$HOLD
 diag "kmem_holdpage: $(cat $HOLD)"
 aged_churn
 read -r n other <<<"$(new_reports 2 both)"
+if [ "$n" -lt 192 ]; then
+	# Seen in 2 of about 13 make check runs (stops 41 and 42: 0 and 39 of 256 in the first
+	# scans; every other self-test reported 255 or 256), the cause not found: a stale reference
+	# the churn did not overwrite, or a scan that ended early.  The objects stay leaked, so a
+	# later scan reports them once that reference is gone: churn and scan once more (the
+	# reported ones were cleared: the second count adds to the first).
+	diag "self-test: the first scans reported $n of 256; churning and scanning once more"
+	aged_churn
+	read -r n2 other2 <<<"$(new_reports 2 both)"
+	n=$((n + n2)) other=$((other + other2))
+fi
 expect_eq "no leak reported before the first unbind (the boot, the suites before this one)" 0 "$other"
 diag "self-test: $n of 256 deliberately leaked objects reported"
 check "kmemleak reports deliberately leaked objects (self-test: $n of 256)" [ "$n" -ge 192 ]
